@@ -1,0 +1,63 @@
+//! What the agent asks the ledger to record about each raise. The runtime maps these onto the
+//! store; the core only says what happened and when.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::message::Millis;
+
+/// How the handler of a raise was chosen, or why none was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    SingleCandidate,
+    Targeted,
+    UserChoice,
+    Cancelled,
+    TimedOut,
+    Unavailable,
+    NoCandidates,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ResultOutcome {
+    Context(Value),
+    Channel(Value),
+    Void,
+    /// An FDC3 error string, or a description of why the raise ended without one.
+    Error(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LedgerEvent {
+    /// Written before anything is delivered.
+    Raised {
+        key: String,
+        at_ms: Millis,
+        raiser_app: String,
+        raiser_instance: String,
+        request_uuid: String,
+        intent: Option<String>,
+        context: Value,
+        target: Option<Value>,
+        candidates: Value,
+    },
+    Resolved {
+        key: String,
+        at_ms: Millis,
+        resolution: Resolution,
+        handler_app: Option<String>,
+        handler_instance: Option<String>,
+    },
+    Delivered {
+        key: String,
+        at_ms: Millis,
+    },
+    Completed {
+        key: String,
+        at_ms: Millis,
+        outcome: ResultOutcome,
+    },
+}

@@ -1,0 +1,327 @@
+//! The desktop agent as a state machine: inputs in, effects out.
+//!
+//! `Agent::handle` takes one input (a message from a connection, a connection closing, the
+//! user's choice in the resolver, a timer) and the current time, updates the agent's state and
+//! returns the effects to carry out in order (send this message to that connection, record this
+//! in the ledger, show the resolver, wake me at T). It does no I/O and reads no clock, so every
+//! scenario is a deterministic unit test; the runtime in `interlog-server` carries effects out.
+
+mod channels;
+mod identity;
+mod intents;
+mod ledger;
+mod resolver;
+mod state;
+
+use serde_json::Value;
+
+pub use ledger::{LedgerEvent, Resolution, ResultOutcome};
+pub use resolver::{ResolverApp, ResolverChoice, ResolverOption, ResolverView};
+pub use state::{Instance, InstanceSummary};
+
+use crate::config::AgentConfig;
+use crate::directory::Directory;
+use crate::errors::Fdc3Error;
+use crate::ids::IdSource;
+use crate::message::{response_type_for, Inbound, Millis, Outbox};
+
+/// A connection as the runtime numbers it (a WebSocket, or an in-process app).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+/// Something the agent asked to be woken for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Timer {
+    /// Send heartbeats and check who stopped answering.
+    Heartbeat,
+    /// The resolver dialog `id` ran out of time.
+    ResolverDeadline { id: String },
+    /// The handler of raise `key` did not add its listener in time.
+    ListenerDeadline { key: String },
+    /// The handler of raise `key` did not return a result in time.
+    ResultDeadline { key: String },
+}
+
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A message (already parsed as JSON) arrived on a connection.
+    Message { conn: ConnId, msg: Value },
+    /// The connection closed (or failed); its instance ends.
+    Closed { conn: ConnId },
+    /// The user answered the resolver dialog.
+    Resolver {
+        id: String,
+        choice: ResolverChoice,
+    },
+    Timer(Timer),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Send {
+        conn: ConnId,
+        msg: Value,
+    },
+    /// Close a connection with a WebSocket close code.
+    Close {
+        conn: ConnId,
+        code: u16,
+        reason: String,
+    },
+    /// Write to the ledger. Effects after it in the same batch wait until it is durable.
+    Record(LedgerEvent),
+    /// The resolver dialog should now show this request (or nothing).
+    ResolverChanged(Option<ResolverView>),
+    /// Wake the agent with `Input::Timer(timer)` at `at_ms`.
+    SetTimer { at_ms: Millis, timer: Timer },
+}
+
+/// The whole agent state. Only the runtime's agent task owns it.
+pub struct Agent {
+    config: AgentConfig,
+    directory: Directory,
+    ids: Box<dyn IdSource>,
+    state: state::State,
+    intents: intents::Raises,
+    resolver: resolver::ResolverQueue,
+    channels: channels::Channels,
+}
+
+/// What one call to `handle` produces, plus the helpers to build it.
+pub(crate) struct Step<'a> {
+    pub now: Millis,
+    pub ids: &'a mut dyn IdSource,
+    pub effects: Vec<Effect>,
+}
+
+impl Step<'_> {
+    pub fn outbox(&mut self) -> Outbox<'_> {
+        Outbox {
+            ids: &mut *self.ids,
+            now: self.now,
+        }
+    }
+    pub fn send(&mut self, conn: ConnId, msg: Value) {
+        self.effects.push(Effect::Send { conn, msg });
+    }
+    pub fn respond(&mut self, conn: ConnId, kind: &str, request_uuid: &str, payload: Value) {
+        let msg = self.outbox().response(kind, request_uuid, payload);
+        self.send(conn, msg);
+    }
+    pub fn respond_error(&mut self, conn: ConnId, kind: &str, request_uuid: &str, e: Fdc3Error) {
+        let msg = self.outbox().error_response(kind, request_uuid, e);
+        self.send(conn, msg);
+    }
+    pub fn event(&mut self, conn: ConnId, kind: &str, payload: Value) -> String {
+        let (msg, uuid) = self.outbox().event(kind, payload);
+        self.send(conn, msg);
+        uuid
+    }
+    pub fn record(&mut self, event: LedgerEvent) {
+        self.effects.push(Effect::Record(event));
+    }
+    pub fn timer(&mut self, at_ms: Millis, timer: Timer) {
+        self.effects.push(Effect::SetTimer { at_ms, timer });
+    }
+}
+
+/// A request from an identified instance, with what is needed to answer it.
+pub(crate) struct Request<'m> {
+    pub conn: ConnId,
+    pub instance_id: String,
+    pub kind: &'m str,
+    pub response_kind: String,
+    pub request_uuid: &'m str,
+    pub payload: &'m Value,
+}
+
+impl Agent {
+    pub fn new(config: AgentConfig, directory: Directory, ids: Box<dyn IdSource>) -> Agent {
+        crate::context_schema::warm_up();
+        let channels = channels::Channels::new();
+        Agent {
+            config,
+            directory,
+            ids,
+            state: state::State::default(),
+            intents: intents::Raises::default(),
+            resolver: resolver::ResolverQueue::default(),
+            channels,
+        }
+    }
+
+    pub fn config(&self) -> &AgentConfig {
+        &self.config
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The effects to carry out when the runtime starts (the first heartbeat timer).
+    pub fn start(&mut self, now: Millis) -> Vec<Effect> {
+        vec![Effect::SetTimer {
+            at_ms: now + self.config.heartbeat_interval_ms,
+            timer: Timer::Heartbeat,
+        }]
+    }
+
+    /// Running instances, for the UI and diagnostics.
+    pub fn instances(&self) -> Vec<InstanceSummary> {
+        self.state.summaries()
+    }
+
+    /// The resolver request currently shown, if any.
+    pub fn resolver_view(&self) -> Option<ResolverView> {
+        self.resolver.current_view()
+    }
+
+    pub fn handle(&mut self, input: Input, now: Millis) -> Vec<Effect> {
+        let mut step = Step {
+            now,
+            ids: &mut *self.ids,
+            effects: Vec::new(),
+        };
+        let parts = Parts {
+            config: &self.config,
+            directory: &self.directory,
+            state: &mut self.state,
+            intents: &mut self.intents,
+            resolver: &mut self.resolver,
+            channels: &mut self.channels,
+        };
+        parts.dispatch(input, &mut step);
+        step.effects
+    }
+}
+
+/// The agent's state split into disjoint borrows so handlers can use several parts at once.
+pub(crate) struct Parts<'a> {
+    pub config: &'a AgentConfig,
+    pub directory: &'a Directory,
+    pub state: &'a mut state::State,
+    pub intents: &'a mut intents::Raises,
+    pub resolver: &'a mut resolver::ResolverQueue,
+    pub channels: &'a mut channels::Channels,
+}
+
+impl Parts<'_> {
+    fn dispatch(mut self, input: Input, step: &mut Step) {
+        match input {
+            Input::Message { conn, msg } => self.on_message(conn, msg, step),
+            Input::Closed { conn } => {
+                if let Some(instance_id) = self.state.instance_on(conn) {
+                    self.end_instance(&instance_id, step);
+                }
+            }
+            Input::Resolver { id, choice } => self.on_resolver_choice(&id, choice, step),
+            Input::Timer(Timer::Heartbeat) => self.on_heartbeat(step),
+            Input::Timer(Timer::ResolverDeadline { id }) => self.on_resolver_deadline(&id, step),
+            Input::Timer(Timer::ListenerDeadline { key }) => self.on_listener_deadline(&key, step),
+            Input::Timer(Timer::ResultDeadline { key }) => self.on_result_deadline(&key, step),
+        }
+    }
+
+    fn on_message(&mut self, conn: ConnId, msg: Value, step: &mut Step) {
+        let inbound = match Inbound::parse(msg) {
+            Ok(m) => m,
+            Err(problem) => {
+                tracing::warn!(conn = conn.0, %problem, "dropped a message");
+                return;
+            }
+        };
+        let Some(instance_id) = self.state.instance_on(conn) else {
+            // Contract: anything before a successful WCP4/WCP5 is ignored.
+            if inbound.kind == "WCP4ValidateAppIdentity" {
+                self.on_validate_identity(conn, &inbound, step);
+            } else {
+                tracing::debug!(conn = conn.0, kind = %inbound.kind, "ignored before identity");
+            }
+            return;
+        };
+        match inbound.kind.as_str() {
+            "WCP6Goodbye" => {
+                self.end_instance(&instance_id, step);
+                return;
+            }
+            "heartbeatAcknowledgementRequest" => {
+                self.state.heard_from(&instance_id, step.now);
+                return;
+            }
+            _ => {}
+        }
+        self.state.heard_from(&instance_id, step.now);
+        let Some(response_kind) = response_type_for(&inbound.kind) else {
+            tracing::warn!(conn = conn.0, kind = %inbound.kind, "dropped a message that is not a request");
+            return;
+        };
+        let Some(request_uuid) = inbound.request_uuid().map(str::to_owned) else {
+            tracing::warn!(conn = conn.0, kind = %inbound.kind, "dropped a request without meta.requestUuid");
+            return;
+        };
+        if !inbound.payload.is_object() {
+            step.respond_error(conn, &response_kind, &request_uuid, Fdc3Error::MalformedMessage);
+            return;
+        }
+        let request = Request {
+            conn,
+            instance_id,
+            kind: &inbound.kind,
+            response_kind,
+            request_uuid: &request_uuid,
+            payload: &inbound.payload,
+        };
+        self.on_request(&request, step);
+    }
+
+    fn on_request(&mut self, r: &Request, step: &mut Step) {
+        match r.kind {
+            "getInfoRequest" => self.get_info(r, step),
+            "getAppMetadataRequest" => self.get_app_metadata(r, step),
+            "findInstancesRequest" => self.find_instances(r, step),
+            "openRequest" => self.open(r, step),
+            "addIntentListenerRequest" => self.add_intent_listener(r, step),
+            "intentListenerUnsubscribeRequest" => self.intent_listener_unsubscribe(r, step),
+            "findIntentRequest" => self.find_intent(r, step),
+            "findIntentsByContextRequest" => self.find_intents_by_context(r, step),
+            "raiseIntentRequest" => self.raise(r, false, step),
+            "raiseIntentForContextRequest" => self.raise(r, true, step),
+            "intentResultRequest" => self.intent_result(r, step),
+            "getUserChannelsRequest" => self.get_user_channels(r, step),
+            "getCurrentChannelRequest" => self.get_current_channel(r, step),
+            "joinUserChannelRequest" => self.join_user_channel(r, step),
+            "leaveCurrentChannelRequest" => self.leave_current_channel(r, step),
+            "getOrCreateChannelRequest" => self.get_or_create_channel(r, step),
+            "createPrivateChannelRequest" => self.create_private_channel(r, step),
+            "addContextListenerRequest" => self.add_context_listener(r, step),
+            "contextListenerUnsubscribeRequest" => self.context_listener_unsubscribe(r, step),
+            "broadcastRequest" => self.broadcast(r, step),
+            "getCurrentContextRequest" => self.get_current_context(r, step),
+            "addEventListenerRequest" => self.add_event_listener(r, step),
+            "eventListenerUnsubscribeRequest" => self.event_listener_unsubscribe(r, step),
+            "privateChannelAddEventListenerRequest" => self.private_channel_add_event_listener(r, step),
+            "privateChannelUnsubscribeEventListenerRequest" => {
+                self.private_channel_unsubscribe_event_listener(r, step)
+            }
+            "privateChannelDisconnectRequest" => self.private_channel_disconnect(r, step),
+            other => {
+                tracing::warn!(kind = other, "unknown request type");
+                step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            }
+        }
+    }
+
+    /// An instance is gone (goodbye, closed socket, or heartbeats stopped): its listeners go,
+    /// results it owed fail for their raisers, its private-channel peers are told.
+    pub(crate) fn end_instance(&mut self, instance_id: &str, step: &mut Step) {
+        let Some(instance) = self.state.remove(instance_id, step.now) else {
+            return;
+        };
+        tracing::info!(app = %instance.app_id, instance = %instance.instance_id, "instance ended");
+        self.channels.instance_ended(&instance, self.state, step);
+        self.raises_after_instance_ended(&instance, step);
+    }
+}
+
+#[cfg(test)]
+mod tests;

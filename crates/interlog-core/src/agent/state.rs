@@ -1,0 +1,158 @@
+//! Running instances, their listeners, and the identities kept for reconnects.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::ConnId;
+use crate::message::Millis;
+
+#[derive(Debug, Clone)]
+pub struct ContextListener {
+    pub uuid: String,
+    /// `None`: the instance's current user channel (whatever it is at broadcast time).
+    pub channel_id: Option<String>,
+    pub context_type: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub instance_id: String,
+    pub app_id: String,
+    /// The secret that lets this app reclaim its identity after a reconnect. Never sent to
+    /// other apps.
+    pub instance_uuid: String,
+    pub conn: ConnId,
+    pub user_channel: Option<String>,
+    pub context_listeners: Vec<ContextListener>,
+    /// (listenerUUID, intent)
+    pub intent_listeners: Vec<(String, String)>,
+    /// (listenerUUID, event type or None for all)
+    pub event_listeners: Vec<(String, Option<String>)>,
+    pub last_heard_ms: Millis,
+    pub not_responding: bool,
+}
+
+impl Instance {
+    pub fn listens_for_intent(&self, intent: &str) -> bool {
+        self.intent_listeners.iter().any(|(_, i)| i == intent)
+    }
+}
+
+/// What the UI and diagnostics see of an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceSummary {
+    pub app_id: String,
+    pub instance_id: String,
+    pub user_channel: Option<String>,
+    pub intents: Vec<String>,
+    pub not_responding: bool,
+}
+
+/// An ended instance's identity, reclaimable within the reconnect window.
+#[derive(Debug, Clone)]
+pub struct EndedIdentity {
+    pub app_id: String,
+    pub instance_id: String,
+    pub ended_ms: Millis,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    /// Live instances by instanceId, in a stable order (insertion) for deterministic output.
+    instances: HashMap<String, Instance>,
+    order: Vec<String>,
+    by_conn: HashMap<ConnId, String>,
+    /// Keyed by instanceUuid.
+    ended: HashMap<String, EndedIdentity>,
+}
+
+impl State {
+    pub fn instance_on(&self, conn: ConnId) -> Option<String> {
+        self.by_conn.get(&conn).cloned()
+    }
+
+    pub fn get(&self, instance_id: &str) -> Option<&Instance> {
+        self.instances.get(instance_id)
+    }
+
+    pub fn get_mut(&mut self, instance_id: &str) -> Option<&mut Instance> {
+        self.instances.get_mut(instance_id)
+    }
+
+    /// Live instances in the order they connected.
+    pub fn all(&self) -> impl Iterator<Item = &Instance> {
+        self.order.iter().filter_map(|id| self.instances.get(id))
+    }
+
+    pub fn of_app<'a>(&'a self, app_id: &'a str) -> impl Iterator<Item = &'a Instance> + 'a {
+        self.all().filter(move |i| i.app_id == app_id)
+    }
+
+    pub fn insert(&mut self, instance: Instance) {
+        self.by_conn
+            .insert(instance.conn, instance.instance_id.clone());
+        self.order.push(instance.instance_id.clone());
+        self.instances
+            .insert(instance.instance_id.clone(), instance);
+    }
+
+    pub fn remove(&mut self, instance_id: &str, now: Millis) -> Option<Instance> {
+        let instance = self.instances.remove(instance_id)?;
+        self.order.retain(|id| id != instance_id);
+        if self.by_conn.get(&instance.conn).map(String::as_str) == Some(instance_id) {
+            self.by_conn.remove(&instance.conn);
+        }
+        self.ended.insert(
+            instance.instance_uuid.clone(),
+            EndedIdentity {
+                app_id: instance.app_id.clone(),
+                instance_id: instance.instance_id.clone(),
+                ended_ms: now,
+            },
+        );
+        Some(instance)
+    }
+
+    /// Takes an ended identity for a reconnect if the secret, app and window all match.
+    pub fn reclaim(
+        &mut self,
+        instance_uuid: &str,
+        app_id: &str,
+        now: Millis,
+        window_ms: Millis,
+    ) -> Option<EndedIdentity> {
+        self.ended
+            .retain(|_, e| now.saturating_sub(e.ended_ms) <= window_ms);
+        match self.ended.get(instance_uuid) {
+            Some(e) if e.app_id == app_id => self.ended.remove(instance_uuid),
+            _ => None,
+        }
+    }
+
+    /// The live instance holding this secret (a reconnect while the old socket is still open).
+    pub fn live_with_secret(&self, instance_uuid: &str, app_id: &str) -> Option<&Instance> {
+        self.all()
+            .find(|i| i.instance_uuid == instance_uuid && i.app_id == app_id)
+    }
+
+    pub fn heard_from(&mut self, instance_id: &str, now: Millis) {
+        if let Some(i) = self.instances.get_mut(instance_id) {
+            i.last_heard_ms = now;
+            i.not_responding = false;
+        }
+    }
+
+    pub fn summaries(&self) -> Vec<InstanceSummary> {
+        self.all()
+            .map(|i| InstanceSummary {
+                app_id: i.app_id.clone(),
+                instance_id: i.instance_id.clone(),
+                user_channel: i.user_channel.clone(),
+                intents: i.intent_listeners.iter().map(|(_, n)| n.clone()).collect(),
+                not_responding: i.not_responding,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,42 @@
+//! The apps that come with Interlog, as an AppD v2 document loaded before any other source (so
+//! no other directory can take their ids).
+
+/// The built-in Interaction Log: handles CreateInteraction and stores the interaction.
+pub const LOG_APP_ID: &str = "interlog.log";
+pub const LOG_IDENTITY_URL: &str = "https://interlog.local/log";
+/// The `interlog raise` command line, a raiser.
+pub const CLI_APP_ID: &str = "interlog.cli";
+pub const CLI_IDENTITY_URL: &str = "https://interlog.local/cli";
+/// Interlog's own window, which can raise the FDC3 example interaction.
+pub const UI_APP_ID: &str = "interlog.ui";
+pub const UI_IDENTITY_URL: &str = "https://interlog.local/ui";
+
+pub const BUILTIN_APPD: &str = r#"{"applications": [
+  {
+    "appId": "interlog.log",
+    "title": "Interlog interaction log",
+    "description": "Records the interaction in Interlog's own history, searchable at any time.",
+    "type": "other",
+    "details": {"url": "https://interlog.local/log"},
+    "icons": [],
+    "interop": {"intents": {"listensFor": {
+      "CreateInteraction": {"contexts": ["fdc3.interaction", "fdc3.contactList"], "resultType": "fdc3.transactionResult", "displayName": "Create Interaction"}
+    }}}
+  },
+  {
+    "appId": "interlog.cli",
+    "title": "Interlog command line",
+    "description": "The `interlog raise` command.",
+    "type": "other",
+    "details": {"url": "https://interlog.local/cli"},
+    "interop": {"intents": {"raises": {"CreateInteraction": ["fdc3.interaction", "fdc3.contactList"]}}}
+  },
+  {
+    "appId": "interlog.ui",
+    "title": "Interlog",
+    "description": "Interlog's history window.",
+    "type": "other",
+    "details": {"url": "https://interlog.local/ui"},
+    "interop": {"intents": {"raises": {"CreateInteraction": ["fdc3.interaction"]}}}
+  }
+]}"#;

@@ -1,0 +1,3 @@
+fn main() {
+    interlog_app::run();
+}
