@@ -1,5 +1,88 @@
-pub fn run() {
-    tauri::Builder::default()
-        .run(tauri::generate_context!("tauri.conf.json"))
-        .expect("error while running tauri application");
+//! The Interlog desktop app: the Tauri shell around the agent runtime.
+//!
+//! - `cli`: the command line (the same binary runs the app, `--headless` and the CLI).
+//! - `commands`: the Tauri commands the UI calls.
+//! - `windows`: the history window and the resolver dialog, and the events they get.
+//! - `headless`, `cli_commands`: the window-less entry points.
+
+pub mod cli;
+pub mod cli_commands;
+pub mod commands;
+pub mod headless;
+pub mod windows;
+
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use interlog_server::{AgentHandle, RunningAgent};
+use tauri::Manager;
+
+/// What the commands reach through `State`.
+pub struct DesktopState {
+    pub handle: AgentHandle,
+    /// Kept so the socket and the discovery file live as long as the app.
+    pub running: Mutex<Option<RunningAgent>>,
+}
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("INTERLOG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Registers the commands and state on a builder; shared by the real app and the tests.
+pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::history_list,
+        commands::history_detail,
+        commands::resolver_current,
+        commands::resolver_choose,
+        commands::raise_example,
+    ])
+}
+
+pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
+    let config = args.server_config();
+    let running = match tauri::async_runtime::block_on(interlog_server::start(config)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("interlog: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for problem in &running.directory_problems {
+        eprintln!("interlog: app directory: {problem}");
+    }
+    let handle = running.handle.clone();
+    let app = with_commands(tauri::Builder::default())
+        .manage(DesktopState {
+            handle: handle.clone(),
+            running: Mutex::new(Some(running)),
+        })
+        .setup(move |app| {
+            windows::create(app.handle())?;
+            windows::forward_agent_events(app.handle().clone(), handle.clone());
+            Ok(())
+        })
+        .build(tauri::generate_context!("tauri.conf.json"));
+    let app = match app {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("interlog: cannot start the window system: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    app.run(|app, event| {
+        if let tauri::RunEvent::Exit = event {
+            let state = app.state::<DesktopState>();
+            let running = state.running.lock().ok().and_then(|mut r| r.take());
+            if let Some(running) = running {
+                tauri::async_runtime::block_on(running.shutdown());
+            }
+        }
+    });
+    ExitCode::SUCCESS
 }

@@ -171,6 +171,11 @@ impl Agent {
         self.state.summaries()
     }
 
+    /// Has the connection completed the identity handshake?
+    pub fn is_identified(&self, conn: ConnId) -> bool {
+        self.state.instance_on(conn).is_some()
+    }
+
     /// The resolver request currently shown, if any.
     pub fn resolver_view(&self) -> Option<ResolverView> {
         self.resolver.current_view()

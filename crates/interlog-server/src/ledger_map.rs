@@ -1,0 +1,66 @@
+//! The core says what happened to a raise; the store keeps it. This maps one onto the other.
+
+use interlog_core::agent::{LedgerEvent, Resolution, ResultOutcome};
+use interlog_store::{LedgerWrite, Outcome, RaiseRecord, Resolution as StoredResolution};
+
+fn resolution(r: Resolution) -> StoredResolution {
+    match r {
+        Resolution::SingleCandidate => StoredResolution::SingleCandidate,
+        Resolution::Targeted => StoredResolution::Targeted,
+        Resolution::UserChoice => StoredResolution::UserChoice,
+        Resolution::Cancelled => StoredResolution::Cancelled,
+        Resolution::TimedOut => StoredResolution::TimedOut,
+        Resolution::Unavailable => StoredResolution::Unavailable,
+        Resolution::NoCandidates => StoredResolution::NoCandidates,
+    }
+}
+
+pub fn to_write(event: LedgerEvent) -> LedgerWrite {
+    match event {
+        LedgerEvent::Raised {
+            key,
+            at_ms,
+            raiser_app,
+            raiser_instance,
+            request_uuid,
+            intent,
+            context,
+            target,
+            candidates,
+        } => LedgerWrite::Raised(RaiseRecord {
+            raise_key: key,
+            raised_at_ms: at_ms,
+            raiser_app,
+            raiser_instance,
+            request_uuid,
+            intent,
+            context,
+            target,
+            candidates,
+        }),
+        LedgerEvent::Resolved {
+            key,
+            at_ms,
+            resolution: r,
+            handler_app,
+            handler_instance,
+        } => LedgerWrite::Resolved {
+            raise_key: key,
+            at_ms,
+            resolution: resolution(r),
+            handler_app,
+            handler_instance,
+        },
+        LedgerEvent::Delivered { key, at_ms } => LedgerWrite::Delivered { raise_key: key, at_ms },
+        LedgerEvent::Completed { key, at_ms, outcome } => LedgerWrite::Completed {
+            raise_key: key,
+            at_ms,
+            outcome: match outcome {
+                ResultOutcome::Context(c) => Outcome::Context(c),
+                ResultOutcome::Channel(c) => Outcome::Channel(c),
+                ResultOutcome::Void => Outcome::Void,
+                ResultOutcome::Error(e) => Outcome::Error(e),
+            },
+        },
+    }
+}

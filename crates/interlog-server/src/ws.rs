@@ -1,0 +1,182 @@
+//! The WebSocket server apps connect to (the app-connection contract).
+//!
+//! The caller binds the listener (tests bind `127.0.0.1:0`) and passes a shutdown future.
+//! Upgrade rules: path `/fdc3` only (404), the right `token` (401), an `Origin` header only if
+//! allow-listed (403). Each accepted socket is one connection of the agent; a frame that is not
+//! JSON or is binary is logged and dropped; a frame over the size limit closes that socket with
+//! 1009; no valid identity within the handshake timeout closes it.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::runtime::{AgentHandle, Outgoing};
+
+#[derive(Debug, Clone)]
+pub struct WsSettings {
+    pub token: String,
+    pub allowed_origins: Vec<String>,
+    pub max_frame_bytes: usize,
+    pub handshake_timeout: Duration,
+}
+
+/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
+fn token_matches(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn reject(status: StatusCode, text: &str) -> ErrorResponse {
+    let mut response = ErrorResponse::new(Some(text.to_owned()));
+    *response.status_mut() = status;
+    response
+}
+
+/// The upgrade checks, in the contract's order.
+fn check_upgrade(request: &Request, settings: &WsSettings) -> Result<(), ErrorResponse> {
+    let uri = request.uri();
+    if uri.path() != "/fdc3" {
+        return Err(reject(StatusCode::NOT_FOUND, "not found"));
+    }
+    let token = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "token")
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    if !token_matches(token, &settings.token) {
+        return Err(reject(StatusCode::UNAUTHORIZED, "missing or wrong token"));
+    }
+    if let Some(origin) = request.headers().get("origin") {
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|o| settings.allowed_origins.iter().any(|a| a == o));
+        if !allowed {
+            return Err(reject(StatusCode::FORBIDDEN, "origin not allowed"));
+        }
+    }
+    Ok(())
+}
+
+/// Accepts connections until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    handle: AgentHandle,
+    settings: WsSettings,
+    shutdown: impl Future<Output = ()>,
+) {
+    let settings = Arc::new(settings);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(connection(stream, handle.clone(), settings.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+}
+
+async fn connection(stream: TcpStream, handle: AgentHandle, settings: Arc<WsSettings>) {
+    let mut config = WebSocketConfig::default();
+    config.max_message_size = Some(settings.max_frame_bytes);
+    config.max_frame_size = Some(settings.max_frame_bytes);
+    let check = |request: &Request, response: Response| {
+        check_upgrade(request, &settings).map(|()| response)
+    };
+    let ws = match tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config)).await {
+        Ok(ws) => ws,
+        Err(e) => {
+            tracing::info!(error = %e, "WebSocket upgrade refused");
+            return;
+        }
+    };
+    let (mut sink, mut stream) = ws.split();
+    let (conn, mut outgoing) = handle.register();
+    tracing::debug!(conn = conn.0, "socket open");
+    // Closes this connection decides on itself (oversized frame, no identity in time).
+    let (local_tx, mut local_rx) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
+
+    // Writer: serialises on this connection's task, not the agent's.
+    let writer = tokio::spawn(async move {
+        loop {
+            let out = tokio::select! {
+                out = outgoing.recv() => out,
+                out = local_rx.recv() => out,
+            };
+            let Some(out) = out else { break };
+            match out {
+                Outgoing::Message(msg) => {
+                    if sink.send(Message::text(msg.to_string())).await.is_err() {
+                        break;
+                    }
+                }
+                Outgoing::Close { code, reason } => {
+                    let frame = CloseFrame {
+                        code: CloseCode::from(code),
+                        reason: reason.into(),
+                    };
+                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    break;
+                }
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    let deadline = tokio::time::sleep(settings.handshake_timeout);
+    tokio::pin!(deadline);
+    let mut identity_checked = false;
+    loop {
+        tokio::select! {
+            frame = stream.next() => match frame {
+                Some(Ok(Message::Text(text))) => match serde_json::from_str(text.as_str()) {
+                    Ok(msg) => handle.message(conn, msg),
+                    Err(e) => tracing::warn!(conn = conn.0, error = %e, "dropped a frame that is not JSON"),
+                },
+                Some(Ok(Message::Binary(b))) => {
+                    tracing::warn!(conn = conn.0, bytes = b.len(), "dropped a binary frame");
+                }
+                Some(Ok(Message::Close(_))) | None => break,
+                Some(Ok(_)) => {} // ping/pong are answered by tungstenite
+                Some(Err(WsError::Capacity(e))) => {
+                    tracing::warn!(conn = conn.0, error = %e, "frame over the size limit; closing");
+                    let _ = local_tx.send(Outgoing::Close { code: 1009, reason: "frame too large".into() });
+                    break;
+                }
+                Some(Err(e)) => {
+                    tracing::debug!(conn = conn.0, error = %e, "socket error");
+                    break;
+                }
+            },
+            _ = &mut deadline, if !identity_checked => {
+                identity_checked = true;
+                if !handle.is_identified(conn).await {
+                    tracing::info!(conn = conn.0, "no valid identity in time; closing");
+                    let _ = local_tx.send(Outgoing::Close { code: 1008, reason: "no identity".into() });
+                    break;
+                }
+            }
+        }
+    }
+    handle.closed(conn);
+    drop(local_tx);
+    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+}

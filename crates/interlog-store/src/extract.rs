@@ -1,0 +1,195 @@
+//! Columns derived from the context and result JSON, computed once at write time so the history list
+//! and its search never have to parse JSON per row.
+
+use serde_json::Value;
+
+use crate::model::Outcome;
+
+/// What the history shows and searches for a raised context.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct ContextSummary {
+    pub context_type: String,
+    pub interaction_type: Option<String>,
+    pub description: Option<String>,
+    /// Display names (falling back to an id value when a contact has no name).
+    pub participants: Vec<String>,
+    /// Names and every id value (emails, CRM ids...) joined by spaces: what the search index sees, so a
+    /// user can find a raise by a colleague's email as well as by name.
+    pub participant_terms: String,
+}
+
+pub(crate) fn summarize_context(context: &Value) -> ContextSummary {
+    let context_type = str_field(context, "type").unwrap_or_default();
+    let mut summary = ContextSummary {
+        context_type,
+        ..ContextSummary::default()
+    };
+    let contacts: Vec<&Value> = match summary.context_type.as_str() {
+        "fdc3.interaction" => {
+            summary.interaction_type = str_field(context, "interactionType");
+            summary.description = str_field(context, "description");
+            contacts_of(context.get("participants"))
+        }
+        "fdc3.contactList" => contacts_of(Some(context)),
+        "fdc3.contact" => vec![context],
+        _ => Vec::new(),
+    };
+    let mut terms = Vec::new();
+    for contact in contacts {
+        let ids = id_strings(contact.get("id"));
+        let name = str_field(contact, "name").filter(|n| !n.trim().is_empty());
+        if let Some(label) = name
+            .clone()
+            .or_else(|| ids.first().map(|s| (*s).to_owned()))
+        {
+            summary.participants.push(label);
+        }
+        terms.extend(name);
+        terms.extend(ids.into_iter().map(str::to_owned));
+    }
+    summary.participant_terms = terms.join(" ");
+    summary
+}
+
+/// The columns written when a raise completes.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Completion {
+    pub state: &'static str,
+    /// JSON text: `{"context":..}`, `{"channel":..}` or `{}`.
+    pub result: Option<String>,
+    pub result_status: Option<String>,
+    pub result_message: Option<String>,
+    pub record_id: Option<String>,
+    pub error: Option<String>,
+}
+
+pub(crate) fn completion(outcome: &Outcome) -> Result<Completion, serde_json::Error> {
+    let wrap = |key: &str, v: &Value| serde_json::to_string(&serde_json::json!({ key: v }));
+    Ok(match outcome {
+        Outcome::Error(e) => Completion {
+            state: "failed",
+            error: Some(e.clone()),
+            ..Completion::default()
+        },
+        Outcome::Void => Completion {
+            state: "completed",
+            result: Some("{}".to_owned()),
+            ..Completion::default()
+        },
+        Outcome::Channel(channel) => Completion {
+            state: "completed",
+            result: Some(wrap("channel", channel)?),
+            ..Completion::default()
+        },
+        Outcome::Context(ctx) => {
+            let mut c = Completion {
+                state: "completed",
+                result: Some(wrap("context", ctx)?),
+                ..Completion::default()
+            };
+            if ctx.get("type").and_then(Value::as_str) == Some("fdc3.transactionResult") {
+                c.result_status = str_field(ctx, "status");
+                c.result_message = str_field(ctx, "message");
+                // The record's id map is keyed by the system that holds it ("Singletrack", "URI",
+                // "interlog"...), which the ledger cannot know in advance: any string value will do.
+                c.record_id = ctx
+                    .get("context")
+                    .and_then(|inner| id_strings(inner.get("id")).first().map(|s| (*s).to_owned()));
+            }
+            c
+        }
+    })
+}
+
+fn str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn contacts_of(list: Option<&Value>) -> Vec<&Value> {
+    list.and_then(|l| l.get("contacts"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter(|c| c.is_object()).collect())
+        .unwrap_or_default()
+}
+
+/// String values of an FDC3 `id` map, in the map's order (tolerating a bare string id too).
+fn id_strings(id: Option<&Value>) -> Vec<&str> {
+    match id {
+        Some(Value::String(s)) if !s.is_empty() => vec![s.as_str()],
+        Some(Value::Object(map)) => map
+            .values()
+            .filter_map(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn interaction_participants_fall_back_to_id_values() {
+        let ctx = json!({
+            "type": "fdc3.interaction",
+            "interactionType": "Call",
+            "description": "Quarterly",
+            "participants": {"type": "fdc3.contactList", "contacts": [
+                {"type": "fdc3.contact", "name": "Jane Doe", "id": {"email": "jane@x.com"}},
+                {"type": "fdc3.contact", "id": {"FDS_ID": "ABC-1"}},
+                {"type": "fdc3.contact"},
+                "not a contact"
+            ]}
+        });
+        let s = summarize_context(&ctx);
+        assert_eq!(s.context_type, "fdc3.interaction");
+        assert_eq!(s.interaction_type.as_deref(), Some("Call"));
+        assert_eq!(s.description.as_deref(), Some("Quarterly"));
+        assert_eq!(s.participants, vec!["Jane Doe", "ABC-1"]);
+        assert_eq!(s.participant_terms, "Jane Doe jane@x.com ABC-1");
+    }
+
+    #[test]
+    fn contact_list_and_plain_contexts() {
+        let list = json!({"type": "fdc3.contactList", "contacts": [{"name": "A"}, {"name": "B"}]});
+        assert_eq!(summarize_context(&list).participants, vec!["A", "B"]);
+        // An interaction-looking field on another type must not leak into the interaction columns.
+        let other =
+            json!({"type": "fdc3.instrument", "description": "x", "id": {"ticker": "AAPL"}});
+        let s = summarize_context(&other);
+        assert_eq!(s.context_type, "fdc3.instrument");
+        assert_eq!(s.description, None);
+        assert!(s.participants.is_empty());
+        assert_eq!(summarize_context(&json!(42)).context_type, "");
+    }
+
+    #[test]
+    fn transaction_result_yields_status_and_record_id() {
+        let result = json!({
+            "type": "fdc3.transactionResult", "status": "Updated", "message": "ok",
+            "context": {"type": "fdc3.interaction", "id": {"URI": "rec-9"}}
+        });
+        let c = completion(&Outcome::Context(result)).expect("serializable");
+        assert_eq!(c.state, "completed");
+        assert_eq!(c.result_status.as_deref(), Some("Updated"));
+        assert_eq!(c.result_message.as_deref(), Some("ok"));
+        assert_eq!(c.record_id.as_deref(), Some("rec-9"));
+
+        let plain = completion(&Outcome::Context(json!({"type": "fdc3.nothing"}))).expect("ok");
+        assert_eq!(plain.record_id, None);
+        assert_eq!(
+            plain.result.as_deref(),
+            Some(r#"{"context":{"type":"fdc3.nothing"}}"#)
+        );
+
+        let void = completion(&Outcome::Void).expect("ok");
+        assert_eq!(void.result.as_deref(), Some("{}"));
+
+        let failed = completion(&Outcome::Error("NoAppsFound".into())).expect("ok");
+        assert_eq!(failed.state, "failed");
+        assert_eq!(failed.result, None);
+        assert_eq!(failed.error.as_deref(), Some("NoAppsFound"));
+    }
+}

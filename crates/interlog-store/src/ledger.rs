@@ -1,0 +1,262 @@
+//! The `Ledger` handle: submission and durability tracking on the caller's side, a writer thread on the
+//! other, and a small pool of read-only connections beside it.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::error::StoreError;
+use crate::model::{HistoryDetail, HistoryQuery, HistoryRow, LedgerWrite};
+use crate::writer::Pending;
+use crate::{migrations, query, writer};
+
+/// How long a connection waits for a lock held by another connection (a checkpoint, a second process)
+/// before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Read connections kept open between calls; more may be opened for a burst, and are closed after.
+const MAX_IDLE_READERS: usize = 4;
+
+/// A handle on the ledger. Cheap to clone; the writer stops when `close()` is called or the last handle
+/// is dropped, after writing everything submitted before that.
+#[derive(Clone)]
+pub struct Ledger {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    submitter: Mutex<Submitter>,
+    committed: watch::Receiver<u64>,
+    commits: Arc<AtomicU64>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: ReadPool,
+}
+
+struct Submitter {
+    next_seq: u64,
+    /// `None` once closed.
+    queue: Option<Sender<Pending>>,
+}
+
+impl Ledger {
+    /// Opens (creating if needed, with parent dirs) the database file; runs migrations; starts the writer
+    /// thread. A database whose user_version is newer than this build knows is refused with
+    /// `StoreError::TooNew`, never altered.
+    pub fn open(path: &Path) -> Result<Ledger, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Before anything else: even the switch to WAL rewrites the file header, and a file from a newer
+        // build must come out of this exactly as it went in.
+        migrations::check_supported(&conn)?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::JournalMode(mode));
+        }
+        // FULL: the WAL is fsync'd at every commit, so a raise acknowledged as durable survives power
+        // loss, not just a process crash. Group commit is what keeps that affordable.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        migrations::migrate(&mut conn)?;
+
+        // Readers reopen the file by name, possibly after the process changed directory.
+        let readers = ReadPool::new(std::fs::canonicalize(path)?)?;
+
+        let (queue_tx, queue_rx) = mpsc::channel();
+        let (committed_tx, committed_rx) = watch::channel(0);
+        let commits = Arc::new(AtomicU64::new(0));
+        let writer_commits = Arc::clone(&commits);
+        let handle = std::thread::Builder::new()
+            .name("interlog-ledger-writer".into())
+            .spawn(move || writer::run(conn, queue_rx, committed_tx, &writer_commits))?;
+
+        Ok(Ledger {
+            inner: Arc::new(Inner {
+                submitter: Mutex::new(Submitter {
+                    next_seq: 1,
+                    queue: Some(queue_tx),
+                }),
+                committed: committed_rx,
+                commits,
+                writer: Mutex::new(Some(handle)),
+                readers,
+            }),
+        })
+    }
+
+    /// Submits a write and returns its sequence number at once (no I/O on the caller's thread).
+    ///
+    /// After `close()` the write is dropped (and logged); its number will never be committed, and
+    /// `committed()` receivers see the channel closed instead.
+    pub fn submit(&self, write: LedgerWrite) -> u64 {
+        self.inner.enqueue(write, None)
+    }
+
+    /// Watches the highest sequence number that is durably committed (fsync'd). Lets an async caller wait
+    /// for "my write is durable" without blocking: `rx.wait_for(|s| *s >= seq).await`. A write that
+    /// failed (logged as an error) also counts as done, so waiting never hangs on it.
+    pub fn committed(&self) -> watch::Receiver<u64> {
+        self.inner.committed.clone()
+    }
+
+    /// Submits and blocks until durable; reports this write's own failure, or `Closed`.
+    pub fn write_blocking(&self, write: LedgerWrite) -> Result<(), StoreError> {
+        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+        self.inner.enqueue(write, Some(ack_tx));
+        // The ack sender is dropped unanswered only if the write never reached a running writer.
+        ack_rx.recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// One page of history, newest first (see [`HistoryQuery`]).
+    pub fn list(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
+        self.inner.readers.with(|conn| query::list(conn, q))
+    }
+
+    /// Everything stored about the raise with history id `id`.
+    pub fn detail(&self, id: i64) -> Result<Option<HistoryDetail>, StoreError> {
+        self.inner.readers.with(|conn| query::detail(conn, id))
+    }
+
+    /// The interaction the Interaction Log stored under `record_id`.
+    pub fn interaction(&self, record_id: &str) -> Result<Option<Value>, StoreError> {
+        self.inner
+            .readers
+            .with(|conn| query::interaction(conn, record_id))
+    }
+
+    /// Stops the writer after draining what was submitted (also done on drop of the last handle). Reads
+    /// keep working.
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    /// Transactions committed so far: lets tests check that writes really are grouped.
+    #[doc(hidden)]
+    pub fn commit_count(&self) -> u64 {
+        self.inner.commits.load(Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("path", &self.inner.readers.path)
+            .field("committed", &*self.inner.committed.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    fn enqueue(
+        &self,
+        write: LedgerWrite,
+        ack: Option<mpsc::SyncSender<Result<(), StoreError>>>,
+    ) -> u64 {
+        // Numbering and sending under one lock keeps the queue in sequence order, which is what lets the
+        // writer publish "everything up to N is durable" from the last write of a batch.
+        let mut submitter = lock(&self.submitter);
+        let seq = submitter.next_seq;
+        submitter.next_seq += 1;
+        let pending = Pending { seq, write, ack };
+        let sent = match &submitter.queue {
+            Some(queue) => queue.send(pending).map_err(|e| e.0),
+            None => Err(pending),
+        };
+        if let Err(lost) = sent {
+            tracing::error!(
+                seq,
+                raise_key = lost.write.raise_key().unwrap_or(""),
+                "ledger is closed; write dropped"
+            );
+        }
+        seq
+    }
+
+    fn close(&self) {
+        // Dropping the only sender lets the writer finish the queue and then see the end of it.
+        drop(lock(&self.submitter).queue.take());
+        // Held while joining so that a concurrent close() also returns only once the queue is drained.
+        let mut writer = lock(&self.writer);
+        if let Some(handle) = writer.take() {
+            if handle.join().is_err() {
+                tracing::error!("ledger writer thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Read-only connections. WAL lets them read a consistent snapshot while the writer commits.
+struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReadPool {
+    fn new(path: PathBuf) -> Result<ReadPool, StoreError> {
+        // Open one now so that a file readers cannot open fails `open()`, not the first history request.
+        let first = open_reader(&path)?;
+        Ok(ReadPool {
+            path,
+            idle: Mutex::new(vec![first]),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let idle = lock(&self.idle).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_reader(&self.path)?,
+        };
+        let result = f(&conn);
+        let mut idle = lock(&self.idle);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+/// The data behind these locks (a counter and a sender, a thread handle, idle connections) stay valid
+/// even if a holder panicked, so a poisoned lock is no reason to stop recording.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ledger_is_send_sync_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        assert_traits::<Ledger>();
+    }
+}

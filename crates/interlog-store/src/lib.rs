@@ -1,0 +1,26 @@
+//! Interlog's ledger: every intent raise the agent handles, recorded in SQLite for compliance and for
+//! the history UI.
+//!
+//! A raise is written *before* it is delivered and each later stage (resolved, delivered, completed) as
+//! it happens, so after a crash the ledger says where every raise stopped. One thread owns the write
+//! connection and commits whatever is queued as one transaction (group commit) with `synchronous=FULL`;
+//! callers get a sequence number at once and can wait for it on [`Ledger::committed`]. Reads use their
+//! own read-only connections beside the writer (WAL). Search is an FTS5 index kept in the same
+//! transactions as the rows it indexes.
+//!
+//! The crate never reads the clock: every timestamp is milliseconds since the epoch, given by the caller.
+
+mod error;
+mod extract;
+mod ledger;
+mod migrations;
+mod model;
+mod query;
+mod writer;
+
+pub use error::StoreError;
+pub use ledger::Ledger;
+pub use migrations::SCHEMA_VERSION;
+pub use model::{
+    HistoryDetail, HistoryQuery, HistoryRow, LedgerWrite, Outcome, RaiseRecord, Resolution,
+};

@@ -1,0 +1,186 @@
+//! Schema versions. `PRAGMA user_version` says how many steps of [`MIGRATIONS`] a file has had; each
+//! step runs in its own transaction together with the version bump, so a crash mid-migration leaves the
+//! file at the previous version rather than half-changed. Steps are append-only: a released step is
+//! never edited, a change is a new step.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::StoreError;
+
+/// Version 1: the raise ledger, its search index and the Interaction Log's records.
+const V1_LEDGER: &str = r#"
+-- One row per raise, written before delivery and updated as the raise progresses.
+CREATE TABLE raises (
+    -- AUTOINCREMENT so an id once shown in the history or quoted in an audit never names another raise,
+    -- even if retention later purges the newest rows. Insertion order is raise order, so "newest first"
+    -- and keyset paging run on the primary key and need no index of their own.
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    raise_key         TEXT NOT NULL UNIQUE,  -- every update looks its raise up through this index
+    raised_at_ms      INTEGER NOT NULL,
+    raiser_app        TEXT NOT NULL,
+    raiser_instance   TEXT NOT NULL,
+    request_uuid      TEXT NOT NULL,
+    intent            TEXT,
+    context           TEXT NOT NULL,         -- JSON, as raised
+    target            TEXT,                  -- JSON
+    candidates        TEXT NOT NULL,         -- JSON
+    -- Derived from the context once, at write time, so listing never parses JSON per row.
+    context_type      TEXT NOT NULL,
+    interaction_type  TEXT,
+    description       TEXT,
+    participants      TEXT NOT NULL DEFAULT '[]',  -- JSON array of display names
+    participant_terms TEXT NOT NULL DEFAULT '',    -- names and ids (emails...) for the search index
+    state             TEXT NOT NULL DEFAULT 'raised'
+                      CHECK (state IN ('raised', 'resolved', 'delivered', 'completed', 'failed')),
+    resolution        TEXT,
+    handler_app       TEXT,
+    handler_instance  TEXT,
+    resolved_at_ms    INTEGER,
+    delivered_at_ms   INTEGER,
+    completed_at_ms   INTEGER,
+    result            TEXT,                  -- JSON: {"context":..} | {"channel":..} | {}
+    result_status     TEXT,
+    result_message    TEXT,
+    error             TEXT,
+    record_id         TEXT
+);
+
+-- Full-text search over what a user would type to find a raise. External content: the text lives once,
+-- in `raises`; the index holds only tokens. `prefix` keeps search-as-you-type prefix queries from
+-- scanning the whole term list once the ledger holds a million rows.
+CREATE VIRTUAL TABLE raises_fts USING fts5(
+    intent, context_type, interaction_type, participant_terms, description,
+    raiser_app, handler_app, record_id,
+    content = 'raises', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3'
+);
+
+-- Triggers keep the index inside the very transaction that changes the row, so search can never
+-- disagree with the ledger, even after a crash.
+CREATE TRIGGER raises_fts_insert AFTER INSERT ON raises BEGIN
+    INSERT INTO raises_fts (rowid, intent, context_type, interaction_type, participant_terms,
+                            description, raiser_app, handler_app, record_id)
+    VALUES (new.id, new.intent, new.context_type, new.interaction_type, new.participant_terms,
+            new.description, new.raiser_app, new.handler_app, new.record_id);
+END;
+
+-- Most updates (delivered, completed without a record id) touch no indexed text: the WHEN clause
+-- spares them the delete-and-reinsert of the row's tokens.
+CREATE TRIGGER raises_fts_update AFTER UPDATE ON raises
+WHEN old.intent IS NOT new.intent
+  OR old.context_type IS NOT new.context_type
+  OR old.interaction_type IS NOT new.interaction_type
+  OR old.participant_terms IS NOT new.participant_terms
+  OR old.description IS NOT new.description
+  OR old.raiser_app IS NOT new.raiser_app
+  OR old.handler_app IS NOT new.handler_app
+  OR old.record_id IS NOT new.record_id
+BEGIN
+    INSERT INTO raises_fts (raises_fts, rowid, intent, context_type, interaction_type,
+                            participant_terms, description, raiser_app, handler_app, record_id)
+    VALUES ('delete', old.id, old.intent, old.context_type, old.interaction_type,
+            old.participant_terms, old.description, old.raiser_app, old.handler_app, old.record_id);
+    INSERT INTO raises_fts (rowid, intent, context_type, interaction_type, participant_terms,
+                            description, raiser_app, handler_app, record_id)
+    VALUES (new.id, new.intent, new.context_type, new.interaction_type, new.participant_terms,
+            new.description, new.raiser_app, new.handler_app, new.record_id);
+END;
+
+CREATE TRIGGER raises_fts_delete AFTER DELETE ON raises BEGIN
+    INSERT INTO raises_fts (raises_fts, rowid, intent, context_type, interaction_type,
+                            participant_terms, description, raiser_app, handler_app, record_id)
+    VALUES ('delete', old.id, old.intent, old.context_type, old.interaction_type,
+            old.participant_terms, old.description, old.raiser_app, old.handler_app, old.record_id);
+END;
+
+-- Interactions stored by the built-in Interaction Log handler, looked up by the id its
+-- transactionResult quoted. raise_key is deliberately not a foreign key: the record must be kept even
+-- if it cannot be tied to a raise.
+CREATE TABLE interactions (
+    record_id    TEXT PRIMARY KEY,
+    raise_key    TEXT,
+    logged_at_ms INTEGER NOT NULL,
+    interaction  TEXT NOT NULL               -- JSON
+);
+"#;
+
+/// The steps, in order; step `i` takes a file from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[V1_LEDGER];
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Reads the file's version and refuses one this build must not touch. Reading only: this runs before
+/// anything (even the switch to WAL, which rewrites the header) may change the file.
+pub(crate) fn check_supported(conn: &Connection) -> Result<i64, StoreError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found < 0 {
+        return Err(StoreError::UnknownVersion(found));
+    }
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(found)
+}
+
+/// Brings the file up to [`SCHEMA_VERSION`].
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
+        let target = index as i64 + 1;
+        if check_supported(conn)? >= target {
+            continue;
+        }
+        // IMMEDIATE takes the write lock up front; the version is read again under it because another
+        // process opening the same file may have run this step in the meantime.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if check_supported(&tx)? >= target {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", target)?;
+        tx.commit()?;
+        tracing::info!(version = target, "ledger schema migrated");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_once_and_is_idempotent() {
+        let mut conn = Connection::open_in_memory().expect("in-memory db");
+        migrate(&mut conn).expect("first run");
+        migrate(&mut conn).expect("second run is a no-op");
+        assert_eq!(check_supported(&conn).expect("version"), SCHEMA_VERSION);
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('raises', 'raises_fts', 'interactions')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(tables, 3);
+    }
+
+    #[test]
+    fn refuses_newer_and_negative_versions() {
+        let conn = Connection::open_in_memory().expect("in-memory db");
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .expect("set");
+        assert!(matches!(
+            check_supported(&conn),
+            Err(StoreError::TooNew { found, supported }) if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION
+        ));
+        conn.pragma_update(None, "user_version", -3).expect("set");
+        assert!(matches!(
+            check_supported(&conn),
+            Err(StoreError::UnknownVersion(-3))
+        ));
+    }
+}

@@ -1,0 +1,185 @@
+//! The values that go into and come out of the ledger. They are also the JSON the history UI receives,
+//! hence the camelCase serde names.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One write for the ledger's writer thread.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum LedgerWrite {
+    /// Written before delivery. `raise_key` is the agent's unique id for this raise (a UUID string).
+    Raised(RaiseRecord),
+    /// The resolver picked / cancelled / timed out; handler chosen.
+    Resolved {
+        raise_key: String,
+        at_ms: i64,
+        resolution: Resolution,
+        handler_app: Option<String>,
+        handler_instance: Option<String>,
+    },
+    /// The intentEvent was sent to the handler.
+    Delivered { raise_key: String, at_ms: i64 },
+    /// Final outcome: a result (context / channel / void) or an FDC3 error string.
+    Completed {
+        raise_key: String,
+        at_ms: i64,
+        outcome: Outcome,
+    },
+    /// The built-in Interaction Log stored an interaction (context JSON with its id added). `record_id`
+    /// is what the transactionResult message quotes.
+    InteractionLogged {
+        record_id: String,
+        raise_key: Option<String>,
+        at_ms: i64,
+        interaction: Value,
+    },
+}
+
+impl LedgerWrite {
+    /// The raise this write belongs to, for log lines.
+    pub fn raise_key(&self) -> Option<&str> {
+        match self {
+            LedgerWrite::Raised(r) => Some(&r.raise_key),
+            LedgerWrite::Resolved { raise_key, .. }
+            | LedgerWrite::Delivered { raise_key, .. }
+            | LedgerWrite::Completed { raise_key, .. } => Some(raise_key),
+            LedgerWrite::InteractionLogged { raise_key, .. } => raise_key.as_deref(),
+        }
+    }
+}
+
+/// Everything known about a raise at the moment it is accepted, before anything is delivered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RaiseRecord {
+    pub raise_key: String,
+    pub raised_at_ms: i64,
+    pub raiser_app: String,
+    pub raiser_instance: String,
+    pub request_uuid: String,
+    /// `None` for raiseIntentForContext until resolved.
+    pub intent: Option<String>,
+    pub context: Value,
+    pub target: Option<Value>,
+    pub candidates: Value,
+}
+
+/// How the handler was chosen (or why none was).
+///
+/// Serialized as snake_case, the same text the ledger stores and `HistoryRow::resolution` carries, so
+/// the UI sees one spelling whichever way it gets the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    SingleCandidate,
+    Targeted,
+    UserChoice,
+    Cancelled,
+    TimedOut,
+    Unavailable,
+    NoCandidates,
+}
+
+impl Resolution {
+    /// The text stored in the `resolution` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::SingleCandidate => "single_candidate",
+            Resolution::Targeted => "targeted",
+            Resolution::UserChoice => "user_choice",
+            Resolution::Cancelled => "cancelled",
+            Resolution::TimedOut => "timed_out",
+            Resolution::Unavailable => "unavailable",
+            Resolution::NoCandidates => "no_candidates",
+        }
+    }
+}
+
+/// How a raise ended.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    Context(Value),
+    Channel(Value),
+    Void,
+    /// An FDC3 error string, e.g. `ResolveError.UserCancelledResolution`.
+    Error(String),
+}
+
+/// A page request for the history list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HistoryQuery {
+    /// Free text typed by the user; every word must match (as a prefix) somewhere in the row.
+    pub search: Option<String>,
+    /// Page size: 0 means the default (200); anything above 1000 is capped at 1000.
+    pub limit: u32,
+    /// Keyset paging: only rows with an id below this one (the last id of the previous page).
+    pub before_id: Option<i64>,
+}
+
+impl HistoryQuery {
+    pub const DEFAULT_LIMIT: u32 = 200;
+    pub const MAX_LIMIT: u32 = 1000;
+
+    /// The page size actually used.
+    pub fn effective_limit(&self) -> u32 {
+        match self.limit {
+            0 => Self::DEFAULT_LIMIT,
+            n => n.min(Self::MAX_LIMIT),
+        }
+    }
+}
+
+impl Default for HistoryQuery {
+    fn default() -> Self {
+        HistoryQuery {
+            search: None,
+            limit: Self::DEFAULT_LIMIT,
+            before_id: None,
+        }
+    }
+}
+
+/// One line of the history list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryRow {
+    pub id: i64,
+    pub raise_key: String,
+    pub raised_at_ms: i64,
+    pub intent: Option<String>,
+    pub context_type: String,
+    pub interaction_type: Option<String>,
+    pub participants: Vec<String>,
+    pub description: Option<String>,
+    pub raiser_app: String,
+    pub raiser_instance: String,
+    pub handler_app: Option<String>,
+    pub handler_instance: Option<String>,
+    pub resolution: Option<String>,
+    /// `"raised" | "resolved" | "delivered" | "completed" | "failed"`
+    pub state: String,
+    /// `transactionResult.status` when the result is one, e.g. `"Created"`.
+    pub result_status: Option<String>,
+    pub error: Option<String>,
+    pub record_id: Option<String>,
+}
+
+/// Everything stored about one raise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryDetail {
+    pub row: HistoryRow,
+    pub context: Value,
+    pub target: Option<Value>,
+    pub candidates: Value,
+    /// `{"context": ..}`, `{"channel": ..}` or `{}` (void); `None` until completed or when it failed.
+    pub result: Option<Value>,
+    pub result_message: Option<String>,
+    pub resolved_at_ms: Option<i64>,
+    pub delivered_at_ms: Option<i64>,
+    pub completed_at_ms: Option<i64>,
+    pub request_uuid: String,
+}

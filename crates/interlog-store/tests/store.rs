@@ -1,0 +1,567 @@
+//! End-to-end tests of the ledger through its public API, on real files.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use interlog_store::{
+    HistoryQuery, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution, StoreError, SCHEMA_VERSION,
+};
+use serde_json::{json, Value};
+
+fn interaction_context() -> Value {
+    json!({
+        "type": "fdc3.interaction",
+        "participants": {"type": "fdc3.contactList", "contacts": [
+            {"type": "fdc3.contact", "name": "Jane Doe", "id": {"email": "jane.doe@mail.com"}},
+            {"type": "fdc3.contact", "name": "John Doe", "id": {"email": "john.doe@mail.com"}}
+        ]},
+        "interactionType": "Instant Message",
+        "timeRange": {"type": "fdc3.timeRange", "startTime": "2022-02-10T15:12:00Z"},
+        "description": "Laboris libero dapibus",
+        "initiator": {"type": "fdc3.contact", "name": "Jane Doe", "id": {"email": "jane.doe@mail.com"}},
+        "origin": "Outlook"
+    })
+}
+
+fn transaction_result() -> Value {
+    let mut stored = interaction_context();
+    stored["id"] = json!({"Singletrack": "a0S8d000000uO05EAE"});
+    json!({
+        "type": "fdc3.transactionResult",
+        "status": "Created",
+        "context": stored,
+        "message": "record with id \"a0S8d000000uO05EAE\" was created"
+    })
+}
+
+fn raise(key: &str, at: i64, intent: &str, context: Value) -> LedgerWrite {
+    LedgerWrite::Raised(RaiseRecord {
+        raise_key: key.to_owned(),
+        raised_at_ms: at,
+        raiser_app: "crm-app".into(),
+        raiser_instance: format!("inst-{key}"),
+        request_uuid: format!("req-{key}"),
+        intent: Some(intent.to_owned()),
+        context,
+        target: None,
+        candidates: json!([{"appId": "interaction-log"}]),
+    })
+}
+
+fn instrument(ticker: &str) -> Value {
+    json!({"type": "fdc3.instrument", "id": {"ticker": ticker}})
+}
+
+fn search(ledger: &Ledger, text: &str) -> Vec<String> {
+    let q = HistoryQuery {
+        search: Some(text.to_owned()),
+        ..HistoryQuery::default()
+    };
+    ledger
+        .list(&q)
+        .unwrap_or_else(|e| panic!("search {text:?} failed: {e}"))
+        .into_iter()
+        .map(|r| r.raise_key)
+        .collect()
+}
+
+fn open(dir: &Path) -> Ledger {
+    Ledger::open(&dir.join("ledger.db")).expect("open ledger")
+}
+
+#[test]
+fn full_lifecycle_records_every_stage_and_derived_fields() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = open(dir.path());
+    let key = "5b1c9d2e-0000-4000-8000-000000000001";
+    let writes = [
+        raise(key, 1_000, "CreateInteraction", interaction_context()),
+        LedgerWrite::Resolved {
+            raise_key: key.into(),
+            at_ms: 1_010,
+            resolution: Resolution::UserChoice,
+            handler_app: Some("interaction-log".into()),
+            handler_instance: Some("h-1".into()),
+        },
+        LedgerWrite::Delivered {
+            raise_key: key.into(),
+            at_ms: 1_020,
+        },
+        LedgerWrite::Completed {
+            raise_key: key.into(),
+            at_ms: 1_030,
+            outcome: Outcome::Context(transaction_result()),
+        },
+    ];
+    for w in writes {
+        ledger.write_blocking(w).expect("write");
+    }
+
+    let rows = ledger.list(&HistoryQuery::default()).expect("list");
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row.raise_key, key);
+    assert_eq!(row.raised_at_ms, 1_000);
+    assert_eq!(row.intent.as_deref(), Some("CreateInteraction"));
+    assert_eq!(row.context_type, "fdc3.interaction");
+    assert_eq!(row.interaction_type.as_deref(), Some("Instant Message"));
+    assert_eq!(row.participants, ["Jane Doe", "John Doe"]);
+    assert_eq!(row.description.as_deref(), Some("Laboris libero dapibus"));
+    assert_eq!(row.raiser_app, "crm-app");
+    assert_eq!(row.raiser_instance, format!("inst-{key}"));
+    assert_eq!(row.handler_app.as_deref(), Some("interaction-log"));
+    assert_eq!(row.handler_instance.as_deref(), Some("h-1"));
+    assert_eq!(row.resolution.as_deref(), Some("user_choice"));
+    assert_eq!(row.state, "completed");
+    assert_eq!(row.result_status.as_deref(), Some("Created"));
+    assert_eq!(row.error, None);
+    assert_eq!(row.record_id.as_deref(), Some("a0S8d000000uO05EAE"));
+
+    let detail = ledger.detail(row.id).expect("detail").expect("present");
+    assert_eq!(&detail.row, row);
+    assert_eq!(detail.context, interaction_context());
+    assert_eq!(detail.target, None);
+    assert_eq!(detail.candidates, json!([{"appId": "interaction-log"}]));
+    assert_eq!(
+        detail.result,
+        Some(json!({"context": transaction_result()}))
+    );
+    assert_eq!(
+        detail.result_message.as_deref(),
+        Some("record with id \"a0S8d000000uO05EAE\" was created")
+    );
+    assert_eq!(detail.resolved_at_ms, Some(1_010));
+    assert_eq!(detail.delivered_at_ms, Some(1_020));
+    assert_eq!(detail.completed_at_ms, Some(1_030));
+    assert_eq!(detail.request_uuid, format!("req-{key}"));
+    assert!(ledger.detail(row.id + 1).expect("detail").is_none());
+
+    // The UI receives these as camelCase JSON.
+    let as_json = serde_json::to_value(row).expect("serialize");
+    assert_eq!(as_json["recordId"], "a0S8d000000uO05EAE");
+    assert_eq!(as_json["resultStatus"], "Created");
+    // The search index followed the updates: the handler and the record id are findable.
+    assert_eq!(search(&ledger, "a0S8d000000uO05EAE"), [key]);
+    assert_eq!(search(&ledger, "interaction-log"), [key]);
+}
+
+#[test]
+fn error_outcome_marks_the_raise_failed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = open(dir.path());
+    ledger
+        .write_blocking(raise("k", 5, "ViewChart", instrument("AAPL")))
+        .expect("raise");
+    ledger
+        .write_blocking(LedgerWrite::Resolved {
+            raise_key: "k".into(),
+            at_ms: 6,
+            resolution: Resolution::Cancelled,
+            handler_app: None,
+            handler_instance: None,
+        })
+        .expect("resolve");
+    ledger
+        .write_blocking(LedgerWrite::Completed {
+            raise_key: "k".into(),
+            at_ms: 7,
+            outcome: Outcome::Error("UserCancelledResolution".into()),
+        })
+        .expect("complete");
+    let rows = ledger.list(&HistoryQuery::default()).expect("list");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].state, "failed");
+    assert_eq!(rows[0].error.as_deref(), Some("UserCancelledResolution"));
+    assert_eq!(rows[0].resolution.as_deref(), Some("cancelled"));
+    assert_eq!(rows[0].result_status, None);
+    let detail = ledger.detail(rows[0].id).expect("detail").expect("present");
+    assert_eq!(detail.result, None);
+    assert_eq!(detail.completed_at_ms, Some(7));
+}
+
+#[test]
+fn search_matches_words_tolerates_hostile_input_and_pages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = open(dir.path());
+    ledger
+        .write_blocking(raise("im", 1, "CreateInteraction", interaction_context()))
+        .expect("raise");
+    for i in 0..25 {
+        ledger.submit(raise(
+            &format!("chart-{i:02}"),
+            10 + i,
+            "ViewChart",
+            instrument("MSFT"),
+        ));
+    }
+    ledger
+        .write_blocking(raise("last", 100, "ViewNews", instrument("IBM")))
+        .expect("raise");
+
+    assert_eq!(search(&ledger, "jane"), ["im"]);
+    assert_eq!(search(&ledger, "Instant"), ["im"]);
+    assert_eq!(
+        search(&ledger, "instant mess"),
+        ["im"],
+        "every word as a prefix"
+    );
+    assert_eq!(
+        search(&ledger, "john.doe@mail.com"),
+        ["im"],
+        "emails are indexed"
+    );
+    assert_eq!(search(&ledger, "dapibus"), ["im"]);
+    assert!(search(&ledger, "nobody").is_empty());
+    assert!(
+        search(&ledger, "jane nobody").is_empty(),
+        "all words must match"
+    );
+    assert_eq!(search(&ledger, "viewnews"), ["last"]);
+
+    for hostile in [
+        "\"",
+        "a\"b",
+        "-x",
+        "col:val",
+        "*",
+        ")",
+        "",
+        "   ",
+        "intent:View",
+        "NEAR(",
+        "\"jane",
+    ] {
+        search(&ledger, hostile);
+    }
+    // Punctuation is not a filter: it shows everything, like an empty box.
+    assert_eq!(search(&ledger, "*").len(), 27);
+    // Quotes typed by the user are literal: "jane still finds Jane.
+    assert_eq!(search(&ledger, "\"jane"), ["im"]);
+
+    // Keyset paging, newest first, with and without a search.
+    for text in [None, Some("ViewChart".to_owned())] {
+        let mut seen = Vec::new();
+        let mut before_id = None;
+        loop {
+            let page = ledger
+                .list(&HistoryQuery {
+                    search: text.clone(),
+                    limit: 10,
+                    before_id,
+                })
+                .expect("page");
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.len() <= 10);
+            assert!(page.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+            before_id = page.last().map(|r| r.id);
+            seen.extend(page.into_iter().map(|r| r.raise_key));
+        }
+        let expected: Vec<String> = match text {
+            None => std::iter::once("last".to_owned())
+                .chain((0..25).rev().map(|i| format!("chart-{i:02}")))
+                .chain(std::iter::once("im".to_owned()))
+                .collect(),
+            Some(_) => (0..25).rev().map(|i| format!("chart-{i:02}")).collect(),
+        };
+        assert_eq!(seen, expected);
+    }
+
+    // The page size is capped, and 0 means the default.
+    for (limit, expected) in [(0, 27), (1, 1), (5000, 27)] {
+        let q = HistoryQuery {
+            limit,
+            ..HistoryQuery::default()
+        };
+        assert_eq!(ledger.list(&q).expect("list").len(), expected);
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn concurrent_submits_share_commits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = open(dir.path());
+    const THREADS: usize = 8;
+    const PER_THREAD: usize = 125;
+    let start = std::sync::Arc::new(std::sync::Barrier::new(THREADS));
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let ledger = ledger.clone();
+            let start = start.clone();
+            std::thread::spawn(move || {
+                // Built before the start line so the threads race on submit() alone.
+                let writes: Vec<_> = (0..PER_THREAD)
+                    .map(|i| raise(&format!("t{t}-{i}"), i as i64, "ViewChart", instrument("X")))
+                    .collect();
+                start.wait();
+                writes
+                    .into_iter()
+                    .map(|w| ledger.submit(w))
+                    .max()
+                    .unwrap_or(0)
+            })
+        })
+        .collect();
+    let mut highest = 0;
+    for worker in workers {
+        highest = highest.max(worker.join().expect("submitter thread"));
+    }
+    assert_eq!(
+        highest,
+        (THREADS * PER_THREAD) as u64,
+        "sequence numbers start at 1"
+    );
+
+    let mut committed = ledger.committed();
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        committed.wait_for(|s| *s >= highest),
+    )
+    .await
+    .expect("durable in time")
+    .expect("writer alive");
+
+    let all = ledger
+        .list(&HistoryQuery {
+            limit: 1000,
+            ..HistoryQuery::default()
+        })
+        .expect("list");
+    assert_eq!(all.len(), THREADS * PER_THREAD);
+    let commits = ledger.commit_count();
+    assert!(commits >= 1);
+    assert!(
+        commits <= (THREADS * PER_THREAD / 10) as u64,
+        "{commits} commits for {} writes: not grouped",
+        THREADS * PER_THREAD
+    );
+}
+
+#[test]
+fn committed_starts_at_zero_and_close_drains() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = open(dir.path());
+    assert_eq!(*ledger.committed().borrow(), 0);
+    let seqs: Vec<u64> = (0..50)
+        .map(|i| ledger.submit(raise(&format!("k{i}"), i, "ViewChart", instrument("X"))))
+        .collect();
+    assert_eq!(seqs, (1..=50).collect::<Vec<u64>>());
+    ledger.close();
+    // Everything submitted before close() was written; nothing is accepted afterwards.
+    assert_eq!(*ledger.committed().borrow(), 50);
+    assert_eq!(
+        ledger
+            .list(&HistoryQuery::default())
+            .expect("reads still work")
+            .len(),
+        50
+    );
+    assert!(matches!(
+        ledger.write_blocking(raise("late", 0, "ViewChart", instrument("X"))),
+        Err(StoreError::Closed)
+    ));
+    drop(ledger);
+
+    // A duplicate raise fails alone; the ledger keeps going.
+    let ledger = open(dir.path());
+    assert!(matches!(
+        ledger.write_blocking(raise("k1", 0, "ViewChart", instrument("X"))),
+        Err(StoreError::Sqlite(_))
+    ));
+    ledger
+        .write_blocking(raise("k50", 0, "ViewChart", instrument("X")))
+        .expect("later write still works");
+    assert_eq!(
+        ledger.list(&HistoryQuery::default()).expect("list").len(),
+        51
+    );
+}
+
+const CRASH_DB_VAR: &str = "INTERLOG_STORE_CRASH_CHILD_DB";
+
+/// The child half of `acknowledged_raises_survive_sigkill`: a no-op unless that test started this binary
+/// with the variable set. It writes raises until killed, announcing each one once it is durable.
+#[test]
+fn crash_child() {
+    use std::io::Write;
+    let Some(db) = std::env::var_os(CRASH_DB_VAR) else {
+        return;
+    };
+    let ledger = Ledger::open(Path::new(&db)).expect("child open");
+    let started = Instant::now();
+    let mut stdout = std::io::stdout();
+    let mut i: u64 = 0;
+    // Bounded so an orphaned child cannot run forever if the parent dies first.
+    while started.elapsed() < Duration::from_secs(60) {
+        let key = format!("crash-{i}");
+        let mut context = interaction_context();
+        context["description"] = json!("x".repeat(2000)); // bigger rows: more pages per commit
+        ledger
+            .write_blocking(raise(&key, i as i64, "CreateInteraction", context))
+            .expect("child write");
+        writeln!(stdout, "ACK {key}").expect("stdout");
+        stdout.flush().expect("flush");
+        i += 1;
+    }
+}
+
+#[test]
+fn acknowledged_raises_survive_sigkill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("nested").join("crash.db");
+    let mut child = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+        .env(CRASH_DB_VAR, &db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn child");
+    let stdout = child.stdout.take().expect("child stdout");
+    let mut acked = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("read child");
+        if let Some(key) = line.strip_prefix("ACK ") {
+            acked.push(key.to_owned());
+            if acked.len() == 40 {
+                break;
+            }
+        }
+    }
+    // Killed while it is in the middle of further writes.
+    child.kill().expect("SIGKILL child");
+    let status = child.wait().expect("reap child");
+    assert!(!status.success(), "child should have been killed");
+    assert_eq!(acked.len(), 40, "child stopped acknowledging early");
+
+    let ledger = Ledger::open(&db).expect("reopen after crash");
+    let stored: std::collections::HashSet<String> = ledger
+        .list(&HistoryQuery {
+            limit: 1000,
+            ..HistoryQuery::default()
+        })
+        .expect("list")
+        .into_iter()
+        .map(|r| r.raise_key)
+        .collect();
+    for key in &acked {
+        assert!(stored.contains(key), "acknowledged raise {key} was lost");
+    }
+    ledger.close();
+    drop(ledger);
+    let conn = rusqlite::Connection::open(&db).expect("raw open");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(check, "ok");
+    // The search index must agree with its content table too.
+    conn.execute(
+        "INSERT INTO raises_fts (raises_fts, rank) VALUES ('integrity-check', 1)",
+        [],
+    )
+    .expect("fts integrity-check");
+}
+
+#[test]
+fn newer_schema_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("future.db");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("create");
+        conn.execute_batch("CREATE TABLE future_stuff (x); PRAGMA user_version = 999;")
+            .expect("future schema");
+    }
+    let before = std::fs::read(&path).expect("read");
+    match Ledger::open(&path) {
+        Err(StoreError::TooNew { found, supported }) => {
+            assert_eq!(found, 999);
+            assert_eq!(supported, SCHEMA_VERSION);
+        }
+        other => panic!("expected TooNew, got {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "file was altered"
+    );
+    assert!(
+        !dir.path().join("future.db-wal").exists(),
+        "WAL was created"
+    );
+}
+
+#[test]
+fn unknown_raise_updates_are_ignored_and_interactions_are_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = open(dir.path());
+    for w in [
+        LedgerWrite::Resolved {
+            raise_key: "ghost".into(),
+            at_ms: 1,
+            resolution: Resolution::SingleCandidate,
+            handler_app: Some("a".into()),
+            handler_instance: None,
+        },
+        LedgerWrite::Delivered {
+            raise_key: "ghost".into(),
+            at_ms: 2,
+        },
+        LedgerWrite::Completed {
+            raise_key: "ghost".into(),
+            at_ms: 3,
+            outcome: Outcome::Void,
+        },
+    ] {
+        ledger.write_blocking(w).expect("ignored, not an error");
+    }
+    assert!(ledger
+        .list(&HistoryQuery::default())
+        .expect("list")
+        .is_empty());
+
+    let mut stored = interaction_context();
+    stored["id"] = json!({"interlog": "rec-1"});
+    ledger
+        .write_blocking(LedgerWrite::InteractionLogged {
+            record_id: "rec-1".into(),
+            raise_key: Some("ghost".into()),
+            at_ms: 4,
+            interaction: stored.clone(),
+        })
+        .expect("log interaction");
+    assert_eq!(
+        ledger.interaction("rec-1").expect("read"),
+        Some(stored.clone())
+    );
+    assert_eq!(ledger.interaction("rec-2").expect("read"), None);
+
+    // Logging the same record again replaces it.
+    stored["description"] = json!("edited");
+    ledger
+        .write_blocking(LedgerWrite::InteractionLogged {
+            record_id: "rec-1".into(),
+            raise_key: None,
+            at_ms: 5,
+            interaction: stored.clone(),
+        })
+        .expect("relog");
+    assert_eq!(ledger.interaction("rec-1").expect("read"), Some(stored));
+
+    // Void results store an empty result object.
+    ledger
+        .write_blocking(raise("v", 9, "StartCall", instrument("X")))
+        .expect("raise");
+    ledger
+        .write_blocking(LedgerWrite::Completed {
+            raise_key: "v".into(),
+            at_ms: 10,
+            outcome: Outcome::Void,
+        })
+        .expect("complete");
+    let rows = ledger.list(&HistoryQuery::default()).expect("list");
+    let detail = ledger.detail(rows[0].id).expect("detail").expect("present");
+    assert_eq!(detail.result, Some(json!({})));
+    assert_eq!(detail.row.state, "completed");
+}

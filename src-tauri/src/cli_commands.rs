@@ -1,0 +1,119 @@
+//! `interlog raise` and `interlog history`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use interlog_core::builtin::CLI_IDENTITY_URL;
+use interlog_server::client::Client;
+use interlog_store::{HistoryQuery, Ledger};
+use serde_json::{json, Value};
+
+use crate::cli::AgentArgs;
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("interlog: {message}");
+    ExitCode::FAILURE
+}
+
+pub fn raise(
+    args: &AgentArgs,
+    intent: &str,
+    context_file: &std::path::Path,
+    app: Option<String>,
+    instance: Option<String>,
+    timeout: u64,
+) -> ExitCode {
+    let context: Value = match std::fs::read_to_string(context_file)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(c) => c,
+        Err(e) => return fail(format!("{}: {e}", context_file.display())),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let runtime_dir = args.server_config().runtime_dir();
+    runtime.block_on(async move {
+        let mut client = match Client::connect_via(&runtime_dir, CLI_IDENTITY_URL).await {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        let mut payload = json!({ "intent": intent, "context": context });
+        if let Some(app_id) = app {
+            payload["app"] = json!({ "appId": app_id, "instanceId": instance });
+        }
+        let wait = Duration::from_secs(timeout);
+        let outcome = async {
+            let id = client.request("raiseIntentRequest", payload).await?;
+            let resolution = client.response(&id, "raiseIntentResponse", wait).await?;
+            if let Some(e) = resolution["payload"]["error"].as_str() {
+                return Ok(Err(e.to_owned()));
+            }
+            let result = client.response(&id, "raiseIntentResultResponse", wait).await?;
+            if let Some(e) = result["payload"]["error"].as_str() {
+                return Ok(Err(e.to_owned()));
+            }
+            Ok::<_, interlog_server::client::ClientError>(Ok(json!({
+                "intentResolution": resolution["payload"]["intentResolution"],
+                "intentResult": result["payload"]["intentResult"],
+            })))
+        }
+        .await;
+        client.goodbye().await;
+        match outcome {
+            Ok(Ok(v)) => {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                ExitCode::SUCCESS
+            }
+            Ok(Err(fdc3_error)) => {
+                eprintln!("{fdc3_error}");
+                ExitCode::FAILURE
+            }
+            Err(e) => fail(e),
+        }
+    })
+}
+
+pub fn history(args: &AgentArgs, as_json: bool, limit: u32, search: Option<String>) -> ExitCode {
+    let path = args.server_config().database_path();
+    if !path.exists() {
+        return fail(format!("no history yet ({} does not exist)", path.display()));
+    }
+    let ledger = match Ledger::open(&path) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let rows = match ledger.list(&HistoryQuery {
+        search,
+        limit,
+        before_id: None,
+    }) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    for row in &rows {
+        if as_json {
+            println!("{}", serde_json::to_string(row).unwrap_or_default());
+        } else {
+            let time = interlog_core::message::iso_time(row.raised_at_ms);
+            let status = row
+                .result_status
+                .clone()
+                .or_else(|| row.error.clone())
+                .unwrap_or_else(|| row.state.clone());
+            println!(
+                "{time}  {:<16} {:<28} {:<18} -> {:<18} {:<24} {}",
+                row.interaction_type.as_deref().unwrap_or(&row.context_type),
+                row.participants.join(", "),
+                row.raiser_app,
+                row.handler_app.as_deref().unwrap_or("-"),
+                status,
+                row.record_id.as_deref().unwrap_or(""),
+            );
+        }
+    }
+    ledger.close();
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,43 @@
+//! `--headless`: the agent, the store and the socket, no windows. Stops on SIGINT/SIGTERM.
+
+use std::process::ExitCode;
+
+use crate::cli::AgentArgs;
+
+pub fn run(args: &AgentArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("interlog: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let agent = match interlog_server::start(args.server_config()).await {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("interlog: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        for problem in &agent.directory_problems {
+            eprintln!("interlog: app directory: {problem}");
+        }
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        agent.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+pub async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}

@@ -1,0 +1,82 @@
+//! The two windows: the history (main) and the resolver dialog.
+//!
+//! The resolver window is created hidden at start so it appears instantly; whenever the agent
+//! has a request for the user it is filled, shown, raised above other windows and focused —
+//! also when the main window is hidden. Closing it is a Cancel.
+
+use interlog_core::agent::ResolverChoice;
+use interlog_server::{AgentHandle, UiEvent};
+use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+
+pub const MAIN: &str = "main";
+pub const RESOLVER: &str = "resolver";
+
+pub fn create(app: &AppHandle) -> tauri::Result<()> {
+    let main = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+        .title("Interlog — interaction history")
+        .inner_size(1280.0, 800.0)
+        .min_inner_size(720.0, 480.0)
+        .build()?;
+    let app_for_main = app.clone();
+    main.on_window_event(move |event| {
+        if let WindowEvent::CloseRequested { .. } = event {
+            app_for_main.exit(0);
+        }
+    });
+    let resolver = WebviewWindowBuilder::new(app, RESOLVER, WebviewUrl::App("resolver.html".into()))
+        .title("Interlog — choose an app")
+        .inner_size(560.0, 560.0)
+        .resizable(true)
+        .visible(false)
+        .always_on_top(true)
+        .build()?;
+    let state_app = app.clone();
+    let resolver_for_close = resolver.clone();
+    resolver.on_window_event(move |event| {
+        if let WindowEvent::CloseRequested { api, .. } = event {
+            // Keep the window for the next request; closing answers the shown one.
+            api.prevent_close();
+            let _ = resolver_for_close.hide();
+            let state = state_app.state::<crate::DesktopState>();
+            let handle = state.handle.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Some(view) = handle.resolver_view().await {
+                    handle.resolver_choice(view.id, ResolverChoice::Cancel);
+                }
+            });
+        }
+    });
+    Ok(())
+}
+
+/// Relays the agent's UI events to the windows for as long as the app runs.
+pub fn forward_agent_events(app: AppHandle, handle: AgentHandle) {
+    let mut events = handle.subscribe_ui();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(UiEvent::HistoryChanged) => {
+                    let _ = app.emit_to(MAIN, "history-changed", serde_json::json!({ "id": 0 }));
+                }
+                Ok(UiEvent::ResolverChanged(view)) => {
+                    let Some(window) = app.get_webview_window(RESOLVER) else {
+                        continue;
+                    };
+                    let show = view.is_some();
+                    let _ = app.emit_to(RESOLVER, "resolver-changed", &view);
+                    if show {
+                        let _ = window.show();
+                        let _ = window.unminimize();
+                        let _ = window.set_focus();
+                    } else {
+                        let _ = window.hide();
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    // Missed events: the windows re-read state on the next one.
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}

@@ -1,0 +1,147 @@
+// History window: live table of interactions + detail pane.
+import { type HistoryRow, historyDetail, onHistoryChanged, raiseExample } from '../ipc';
+import { byId, isTextInput } from '../common/dom';
+import { clearError, reportError } from '../common/error-banner';
+import { countText } from './format';
+import { openDetails, renderDetail, renderDetailPlaceholder, restoreDetails } from './detail';
+import { setupSearch } from './search';
+import { HistoryStore, type RowsChange } from './store';
+import { HistoryTable } from './table';
+
+const EMPTY_TEXT = "No interactions yet. Raise one from an app, or press 'Raise example interaction'.";
+const LOAD_MORE_MARGIN_PX = 240;
+const PAGE_STEP = 10;
+
+const searchInput = byId<HTMLInputElement>('search');
+const raiseButton = byId<HTMLButtonElement>('raise-example');
+const countLabel = byId('row-count');
+const tablePane = byId('table-pane');
+const emptyState = byId('empty-state');
+const loadMoreButton = byId<HTMLButtonElement>('load-more');
+const detailPane = byId('detail');
+
+let selectedId: number | null = null;
+/** raiseKey of an example we raised; selected as soon as its row shows up. */
+let pendingRaiseKey: string | null = null;
+let detailSeq = 0;
+
+const table = new HistoryTable(byId<HTMLTableElement>('history-table'), (id) => select(id, false));
+const store = new HistoryStore({ onRows: renderRows, onError: (err, what) => reportError(err, what, 'list') });
+
+function renderRows(rows: HistoryRow[], change: RowsChange): void {
+  clearError('list');
+  table.render(rows, selectedId);
+  if (change === 'search') tablePane.scrollTop = 0;
+  countLabel.textContent = countText(rows.length, store.hasMore, store.search);
+  emptyState.hidden = rows.length > 0;
+  emptyState.textContent = store.search === null ? EMPTY_TEXT : `No interactions match “${store.search}”.`;
+  table.table.hidden = rows.length === 0;
+  loadMoreButton.hidden = !store.hasMore;
+  detailPane.hidden = rows.length === 0 && selectedId === null;
+
+  if (pendingRaiseKey !== null) {
+    const raised = table.findByRaiseKey(pendingRaiseKey);
+    if (raised !== undefined) {
+      pendingRaiseKey = null;
+      select(raised.id, true);
+      return;
+    }
+  }
+  if (selectedId === null && rows[0] !== undefined) select(rows[0].id, false);
+  maybeLoadMore();
+}
+
+function select(id: number, scroll: boolean): void {
+  const changed = id !== selectedId;
+  selectedId = id;
+  table.highlight(id, scroll);
+  if (changed) void loadDetail(id, false);
+}
+
+async function loadDetail(id: number, keepOpen: boolean): Promise<void> {
+  const seq = ++detailSeq;
+  const open = keepOpen ? openDetails(detailPane) : new Set<string>();
+  const scrollTop = detailPane.scrollTop;
+  try {
+    const detail = await historyDetail(id);
+    if (seq !== detailSeq) return;
+    clearError('detail');
+    detailPane.replaceChildren(...(detail === null ? renderDetailPlaceholder('This interaction is no longer in the history.') : renderDetail(detail)));
+    if (keepOpen) {
+      restoreDetails(detailPane, open);
+      detailPane.scrollTop = scrollTop;
+    } else {
+      detailPane.scrollTop = 0;
+    }
+  } catch (err) {
+    if (seq === detailSeq) reportError(err, 'Could not load the interaction', 'detail');
+  }
+}
+
+function moveSelection(delta: number | 'first' | 'last'): void {
+  if (table.length === 0) return;
+  const current = table.indexOf(selectedId);
+  let index: number;
+  if (delta === 'first') index = 0;
+  else if (delta === 'last') index = table.length - 1;
+  else if (current === -1) index = 0;
+  else index = Math.min(table.length - 1, Math.max(0, current + delta));
+  const row = table.rowAt(index);
+  if (row !== undefined) select(row.id, true);
+  if (index >= table.length - 1) void store.loadMore();
+}
+
+function onKeyDown(event: KeyboardEvent): void {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const inSearch = event.target === searchInput;
+  if (isTextInput(event.target) && !inSearch) return;
+  const moves: Record<string, number | 'first' | 'last'> = { ArrowDown: 1, ArrowUp: -1, PageDown: PAGE_STEP, PageUp: -PAGE_STEP };
+  // Home/End stay with the search box's caret while it has focus.
+  if (!inSearch) Object.assign(moves, { Home: 'first', End: 'last' });
+  const move = moves[event.key];
+  if (move === undefined) return;
+  event.preventDefault();
+  moveSelection(move);
+}
+
+function maybeLoadMore(): void {
+  const remaining = tablePane.scrollHeight - tablePane.scrollTop - tablePane.clientHeight;
+  if (store.hasMore && remaining < LOAD_MORE_MARGIN_PX) void store.loadMore();
+}
+
+async function onRaiseExample(): Promise<void> {
+  raiseButton.disabled = true;
+  try {
+    const { raiseKey } = await raiseExample();
+    pendingRaiseKey = raiseKey;
+    const row = table.findByRaiseKey(raiseKey);
+    if (row !== undefined) {
+      pendingRaiseKey = null;
+      select(row.id, true);
+    }
+  } catch (err) {
+    reportError(err, 'Could not raise the example interaction');
+  } finally {
+    raiseButton.disabled = false;
+  }
+}
+
+async function start(): Promise<void> {
+  detailPane.replaceChildren(...renderDetailPlaceholder('Select an interaction to see its details.'));
+  setupSearch(searchInput, (search) => void store.setSearch(search));
+  document.addEventListener('keydown', onKeyDown);
+  tablePane.addEventListener('scroll', maybeLoadMore, { passive: true });
+  loadMoreButton.addEventListener('click', () => void store.loadMore());
+  raiseButton.addEventListener('click', () => void onRaiseExample());
+  try {
+    await onHistoryChanged(({ id }) => {
+      void store.refresh();
+      if (id === selectedId) void loadDetail(id, true);
+    });
+  } catch (err) {
+    reportError(err, 'Live updates are off');
+  }
+  await store.setSearch(null);
+}
+
+void start();

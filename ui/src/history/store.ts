@@ -1,0 +1,85 @@
+// The current history query: rows loaded so far, keyset paging, live refresh.
+// Responses that arrive after the query changed are dropped.
+import { type HistoryRow, historyList } from '../ipc';
+
+export const PAGE_SIZE = 100;
+
+/** Why the rows changed: a new search, a live refresh of the same query, or another page. */
+export type RowsChange = 'search' | 'refresh' | 'more';
+
+export interface StoreListener {
+  onRows(rows: HistoryRow[], change: RowsChange): void;
+  onError(err: unknown, what: string): void;
+}
+
+export class HistoryStore {
+  rows: HistoryRow[] = [];
+  hasMore = false;
+  search: string | null = null;
+  loaded = false;
+
+  /** Bumped whenever the row set is replaced; stale responses compare against it. */
+  private generation = 0;
+  private refreshing = false;
+  private refreshAgain = false;
+  private loadingMore = false;
+
+  constructor(private readonly listener: StoreListener) {}
+
+  /** Runs a new search from the top. */
+  async setSearch(search: string | null): Promise<void> {
+    this.search = search;
+    await this.fetchTop(PAGE_SIZE, 'search');
+  }
+
+  /** Re-runs the current query over at least the rows already shown. Coalesces bursts. */
+  async refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = true;
+    try {
+      do {
+        this.refreshAgain = false;
+        await this.fetchTop(Math.max(PAGE_SIZE, this.rows.length), 'refresh');
+      } while (this.refreshAgain);
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  /** Appends the next page (rows older than the last one shown). */
+  async loadMore(): Promise<void> {
+    const last = this.rows[this.rows.length - 1];
+    if (!this.hasMore || this.loadingMore || last === undefined) return;
+    this.loadingMore = true;
+    const generation = this.generation;
+    try {
+      const page = await historyList({ search: this.search, limit: PAGE_SIZE, beforeId: last.id });
+      if (generation !== this.generation) return;
+      const known = new Set(this.rows.map((r) => r.id));
+      this.rows = [...this.rows, ...page.filter((r) => !known.has(r.id))];
+      this.hasMore = page.length >= PAGE_SIZE;
+      this.listener.onRows(this.rows, 'more');
+    } catch (err) {
+      this.listener.onError(err, 'Could not load more interactions');
+    } finally {
+      this.loadingMore = false;
+    }
+  }
+
+  private async fetchTop(limit: number, change: RowsChange): Promise<void> {
+    const generation = ++this.generation;
+    try {
+      const rows = await historyList({ search: this.search, limit, beforeId: null });
+      if (generation !== this.generation) return;
+      this.rows = rows;
+      this.hasMore = rows.length >= limit;
+      this.loaded = true;
+      this.listener.onRows(rows, change);
+    } catch (err) {
+      if (generation === this.generation) this.listener.onError(err, 'Could not load the history');
+    }
+  }
+}
