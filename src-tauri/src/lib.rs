@@ -45,6 +45,11 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
 }
 
 pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
+    // Without a display GTK would abort; say what to do instead.
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!("interlog: no display (DISPLAY/WAYLAND_DISPLAY unset); run with --headless for the agent without windows");
+        return ExitCode::FAILURE;
+    }
     let config = args.server_config();
     let running = match tauri::async_runtime::block_on(interlog_server::start(config)) {
         Ok(r) => r,

@@ -111,7 +111,7 @@ impl DiscoveryFile {
     /// Refuses to start beside a live agent; replaces a stale file.
     pub fn claim(runtime_dir: &Path) -> Result<(), DiscoveryError> {
         match read(runtime_dir) {
-            Ok(found) if found.pid != std::process::id() => Err(DiscoveryError::AlreadyRunning {
+            Ok(found) => Err(DiscoveryError::AlreadyRunning {
                 pid: found.pid,
                 path: runtime_dir.join("agent.json"),
             }),

@@ -48,7 +48,7 @@ struct Submitter {
 impl Ledger {
     /// Opens (creating if needed, with parent dirs) the database file; runs migrations; starts the writer
     /// thread. A database whose user_version is newer than this build knows is refused with
-    /// `StoreError::TooNew`, never altered.
+    /// `StoreError::TooNew`, never altered (likewise a negative one, with `StoreError::UnknownVersion`).
     pub fn open(path: &Path) -> Result<Ledger, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;

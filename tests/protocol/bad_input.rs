@@ -1,0 +1,154 @@
+//! Bad input gets a clear answer and the agent stays up.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::{example_context, TestAgent, CHAT};
+
+async fn upgrade_status(agent: &TestAgent, path_and_query: &str, origin: Option<&str>) -> u16 {
+    let url = format!("ws://{}{}", agent.running().addr, path_and_query);
+    let mut request = url.into_client_request().unwrap();
+    if let Some(o) = origin {
+        request.headers_mut().insert("Origin", o.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok(_) => 101,
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => r.status().as_u16(),
+        Err(e) => panic!("unexpected: {e}"),
+    }
+}
+
+fn token(agent: &TestAgent) -> String {
+    interlog_server::discovery::read(&agent.runtime_dir()).unwrap().token
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upgrade_is_checked_for_path_token_and_origin() {
+    let agent = TestAgent::start_with(|c| c.allowed_origins = vec!["https://allowed.example".into()]).await;
+    let t = token(&agent);
+    assert_eq!(upgrade_status(&agent, "/fdc3?token=wrong", None).await, 401);
+    assert_eq!(upgrade_status(&agent, "/fdc3", None).await, 401);
+    assert_eq!(upgrade_status(&agent, &format!("/other?token={t}"), None).await, 404);
+    assert_eq!(upgrade_status(&agent, &format!("/fdc3?token={t}"), Some("https://evil.example")).await, 403);
+    assert_eq!(upgrade_status(&agent, &format!("/fdc3?token={t}"), Some("https://allowed.example")).await, 101);
+    assert_eq!(upgrade_status(&agent, &format!("/fdc3?token={t}"), None).await, 101);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_identity_is_refused_and_closed() {
+    let agent = TestAgent::start().await;
+    let err = interlog_server::client::Client::connect_via(&agent.runtime_dir(), "https://unknown.example/app")
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("matches no app"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_frames_never_stop_the_agent() {
+    let agent = TestAgent::start_with(|c| c.max_frame_bytes = 64 * 1024).await;
+    let mut chat = agent.connect(CHAT).await;
+    // Not JSON, binary, no type: dropped, the connection stays open.
+    chat.client.send(&json!("just a string")).await.unwrap();
+    chat.client.send(&json!({ "payload": {} })).await.unwrap();
+    // An unknown request type is answered MalformedMessage.
+    // (No FDC3 schema exists for a made-up type, so this one is checked by hand.)
+    let id = chat.request("makeCoffeeRequest", json!({})).await;
+    let r = chat.client.response(&id, "makeCoffeeResponse", crate::WAIT).await.unwrap();
+    assert_eq!(r["type"], "makeCoffeeResponse");
+    assert_eq!(r["payload"]["error"], "MalformedMessage");
+    // A context without a type.
+    let r = chat.call("broadcastRequest", json!({ "channelId": "fdc3.channel.1", "context": { "id": {} } })).await;
+    assert_eq!(r["payload"]["error"], "MalformedContext");
+    // Still answering.
+    let r = chat.call("getInfoRequest", json!({})).await;
+    assert_eq!(r["payload"]["implementationMetadata"]["fdc3Version"], "2.2");
+
+    // Raw socket: a non-JSON text frame and a binary frame, then a valid request.
+    let url = format!("ws://{}/fdc3?token={}", agent.running().addr, token(&agent));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    ws.send(Message::text("{not json")).await.unwrap();
+    ws.send(Message::binary(vec![1u8, 2, 3])).await.unwrap();
+    // An oversized frame closes only that connection, with 1009.
+    ws.send(Message::text("x".repeat(100 * 1024))).await.unwrap();
+    let close = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(frame) = ws.next().await {
+            if let Ok(Message::Close(Some(f))) = frame {
+                return Some(u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .unwrap();
+    assert_eq!(close, Some(1009));
+    let r = chat.call("getInfoRequest", json!({})).await;
+    assert_eq!(r["payload"]["implementationMetadata"]["provider"], "Interlog");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_socket_is_closed_after_the_handshake_timeout() {
+    let agent = TestAgent::start_with(|c| c.handshake_timeout = Duration::from_millis(300)).await;
+    let url = format!("ws://{}/fdc3?token={}", agent.running().addr, token(&agent));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Some(frame) = ws.next().await {
+            if matches!(frame, Ok(Message::Close(_)) | Err(_)) {
+                return true;
+            }
+        }
+        true
+    })
+    .await;
+    assert_eq!(ended, Ok(true));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_app_directory_is_reported_and_the_rest_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{ this is not json").unwrap();
+    let agent = TestAgent::start_with(|c| {
+        c.appd_sources.push(broken.display().to_string());
+        c.appd_sources.push(dir.path().join("missing.json").display().to_string());
+    })
+    .await;
+    let problems = &agent.running().directory_problems;
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("not valid JSON"), "{problems:?}");
+    assert!(problems[1].contains("missing.json"), "{problems:?}");
+    // The good source still loaded: the chat app can connect and raise.
+    let mut chat = agent.connect(CHAT).await;
+    let r = chat
+        .call("raiseIntentRequest", json!({ "intent": "CreateInteraction", "context": example_context(),
+            "app": { "appId": "interlog.log" } }))
+        .await;
+    assert_eq!(r["payload"]["intentResolution"]["source"]["appId"], "interlog.log");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_discovery_file_is_private_and_a_second_agent_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let agent = TestAgent::start().await;
+    let file = agent.runtime_dir().join("agent.json");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&agent.runtime_dir()), 0o700);
+    let found = interlog_server::discovery::read(&agent.runtime_dir()).unwrap();
+    assert!(found.token.len() >= 64);
+    assert_eq!(found.url, agent.running().url());
+
+    let mut second = interlog_server::ServerConfig::new(agent.dir.path().join("data2"));
+    second.runtime_dir = Some(agent.runtime_dir());
+    second.port = 0;
+    let err = interlog_server::start(second).await.err().expect("refused");
+    assert!(err.to_string().contains("already running"), "{err}");
+
+    let TestAgent { agent: running, dir: _dir } = agent;
+    running.unwrap().shutdown().await;
+    assert!(!file.exists(), "removed on clean shutdown");
+}
