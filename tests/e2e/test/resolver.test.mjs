@@ -1,0 +1,176 @@
+// End to end through the real window: an app raises CreateInteraction with two candidates (the
+// sample CRM and the built-in log), the resolver dialog opens, the test picks with the keyboard,
+// the raiser gets the result, and the history window shows the row. Also: Esc cancels.
+//
+// Needs: the app binary built with the custom-protocol feature (INTERLOG_BIN), tauri-driver on
+// PATH (or TAURI_DRIVER), WebKitWebDriver, and a display (the README's test command runs this
+// under xvfb-run).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { remote } from 'webdriverio';
+import { connectApp } from '../../js/lib/connect.mjs';
+import { startCrm, CHAT_IDENTITY_URL } from '../../js/lib/crm.mjs';
+import { waitForAgent } from '../../js/lib/discovery.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../../..');
+const BIN = process.env.INTERLOG_BIN ?? path.join(repo, 'target/debug/interlog');
+const DRIVER = process.env.TAURI_DRIVER ?? 'tauri-driver';
+const SHOTS = process.env.E2E_SCREENSHOTS ?? path.join(repo, 'target/e2e-screenshots');
+const CONTEXT = JSON.parse(fs.readFileSync(path.join(repo, 'tests/fixtures/create-interaction.context.json'), 'utf8'));
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'interlog-e2e-'));
+const runtimeDir = path.join(work, 'run');
+let driver;
+let browser;
+let crm;
+let chat;
+
+function waitForPort(port, timeoutMs) {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => { s.end(); resolve(); });
+      s.once('error', () => {
+        if (Date.now() > until) reject(new Error(`port ${port} never opened`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+async function until(what, fn, timeoutMs = 15_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+
+async function shot(name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await browser.saveScreenshot(path.join(SHOTS, `${name}.png`));
+}
+
+/** Switches the WebDriver session to the window showing `page` (index.html or resolver.html). */
+async function switchTo(page) {
+  return until(`the window with ${page}`, async () => {
+    for (const h of await browser.getWindowHandles()) {
+      await browser.switchToWindow(h);
+      const url = await browser.getUrl();
+      const isResolver = url.includes('resolver.html');
+      if (page === 'resolver.html' ? isResolver : !isResolver) return h;
+    }
+    return null;
+  });
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(BIN), `no app binary at ${BIN}`);
+  const env = { ...process.env, INTERLOG_RUNTIME_DIR: runtimeDir, INTERLOG_LOG: 'info' };
+  driver = spawn(DRIVER, [], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  await waitForPort(4444, 20_000);
+  browser = await remote({
+    hostname: '127.0.0.1',
+    port: 4444,
+    logLevel: 'warn',
+    capabilities: {
+      browserName: 'wry',
+      'wdio:enforceWebDriverClassic': true,
+      'tauri:options': {
+        application: BIN,
+        args: ['--port', '0', '--data-dir', path.join(work, 'data'), '--appd', path.join(repo, 'tests/fixtures/sample-appd.json'), '--resolver-timeout', '30'],
+      },
+    },
+  });
+  await waitForAgent({ runtimeDir, timeoutMs: 20_000 });
+  crm = await startCrm({ runtimeDir });
+  chat = await connectApp({ identityUrl: CHAT_IDENTITY_URL, runtimeDir, appLaunchTimeout: 60_000 });
+});
+
+after(async () => {
+  await chat?.disconnect().catch(() => {});
+  await crm?.disconnect().catch(() => {});
+  await browser?.deleteSession().catch(() => {});
+  // SIGTERM, never SIGKILL: tauri-driver then stops WebKitWebDriver and frees its port.
+  driver?.kill('SIGTERM');
+  await new Promise(r => (driver?.exitCode !== null ? r() : driver.once('exit', r)));
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('two candidates: the resolver opens, Enter on the built-in log delivers, the history shows Created', async () => {
+  const raising = chat.agent.raiseIntent('CreateInteraction', CONTEXT);
+  await switchTo('resolver.html');
+  const options = await until('resolver options', async () => {
+    const found = await browser.$$('.resolver-option');
+    return found.length >= 2 ? found : null;
+  });
+  const apps = [];
+  for (const o of options) apps.push(await o.getAttribute('data-app-id'));
+  assert.deepEqual([...apps].sort(), ['interlog.log', 'interlog.sample-crm']);
+  const preview = await browser.$('#context-preview').getProperty('textContent');
+  assert.match(preview, /Jane Doe/);
+  assert.match(preview, /Instant Message/);
+  await shot('resolver');
+
+  // Move the selection to the built-in log with the arrow keys, then Enter.
+  for (let i = 0; i < apps.length; i++) {
+    const selected = await browser.$('.resolver-option[aria-selected="true"]');
+    if ((await selected.getAttribute('data-app-id')) === 'interlog.log') break;
+    await browser.keys('ArrowDown');
+  }
+  assert.equal(await browser.$('.resolver-option[aria-selected="true"]').getAttribute('data-app-id'), 'interlog.log');
+  await browser.keys('Enter');
+
+  const resolution = await raising;
+  assert.equal(resolution.source.appId, 'interlog.log');
+  const result = await resolution.getResult();
+  assert.equal(result.type, 'fdc3.transactionResult');
+  assert.equal(result.status, 'Created');
+  const recordId = result.context.id.URI;
+  assert.match(result.message, /was created/);
+
+  await switchTo('index.html');
+  const row = await until('the history row', async () => {
+    for (const r of await browser.$$('.history-row')) {
+      const t = await r.getProperty('textContent');
+      if (t.includes('Created') && t.includes('interlog.sample-chat')) return r;
+    }
+    return null;
+  });
+  const text = await row.getProperty('textContent');
+  assert.match(text, /Created/);
+  assert.match(text, /interlog\.sample-chat/);
+  assert.match(text, /Jane Doe/);
+  // WebKitWebDriver refuses to click table rows; a click event is what the row listens for.
+  await browser.execute(el => el.click(), row);
+  await until('the detail pane', async () => (await browser.$('#detail').getProperty('textContent')).includes('john.doe@mail.com'));
+  await shot('history');
+});
+
+test('Esc in the resolver answers UserCancelledResolution', async () => {
+  const raising = chat.agent.raiseIntent('CreateInteraction', CONTEXT);
+  raising.catch(() => {}); // asserted below; keeps an early rejection from counting as unhandled
+  await switchTo('resolver.html');
+  await until('resolver options', async () => (await browser.$$('.resolver-option')).length >= 2);
+  await browser.keys('Escape');
+  await assert.rejects(raising, /UserCancelledResolution/);
+  await switchTo('index.html');
+  await until('the cancelled row', async () => {
+    for (const r of await browser.$$('.history-row')) {
+      if (/UserCancelledResolution/.test(await r.getProperty('textContent'))) return true;
+    }
+    return false;
+  });
+});
