@@ -20,7 +20,12 @@ fn main() {
         writeln!(out, "pub const {name}: &[(&str, &str)] = &[").unwrap();
         for f in files {
             let path = folder.join(&f);
-            writeln!(out, "    ({f:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+            writeln!(
+                out,
+                "    ({f:?}, include_str!({:?})),",
+                path.display().to_string()
+            )
+            .unwrap();
         }
         writeln!(out, "];").unwrap();
     }

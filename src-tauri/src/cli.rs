@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "interlog", version, about = "FDC3 2.2 desktop agent with an interaction history")]
+#[command(
+    name = "interlog",
+    version,
+    about = "FDC3 2.2 desktop agent with an interaction history"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub agent: AgentArgs,
@@ -50,7 +54,12 @@ pub struct AgentArgs {
     #[arg(long, env = "INTERLOG_HEADLESS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, global = true)]
     pub headless: bool,
     /// App directory sources (AppD v2 JSON files or /v2/apps URLs), merged with the built-in apps.
-    #[arg(long = "appd", env = "INTERLOG_APPD", value_delimiter = ' ', global = true)]
+    #[arg(
+        long = "appd",
+        env = "INTERLOG_APPD",
+        value_delimiter = ' ',
+        global = true
+    )]
     pub appd: Vec<String>,
     /// Where the SQLite ledger lives (default: $XDG_DATA_HOME/interlog).
     #[arg(long, env = "INTERLOG_DATA_DIR", global = true)]
@@ -59,7 +68,12 @@ pub struct AgentArgs {
     #[arg(long, env = "INTERLOG_PORT", default_value_t = 4470, global = true)]
     pub port: u16,
     /// Origins allowed to connect (browsers always send one; none are allowed by default).
-    #[arg(long = "allow-origin", env = "INTERLOG_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    #[arg(
+        long = "allow-origin",
+        env = "INTERLOG_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
     pub allow_origin: Vec<String>,
     /// Seconds the resolver dialog waits for the user before ResolverTimeout.
     #[arg(long, default_value_t = 60, global = true)]
@@ -82,8 +96,18 @@ impl AgentArgs {
     pub fn server_config(&self) -> interlog_server::ServerConfig {
         let mut config = interlog_server::ServerConfig::new(self.data_dir());
         config.port = self.port;
-        config.appd_sources = self.appd.iter().filter(|s| !s.is_empty()).cloned().collect();
-        config.allowed_origins = self.allow_origin.iter().filter(|s| !s.is_empty()).cloned().collect();
+        config.appd_sources = self
+            .appd
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect();
+        config.allowed_origins = self
+            .allow_origin
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect();
         config.max_frame_bytes = self.max_frame;
         config.agent.resolver_available = !self.headless;
         config.agent.resolver_timeout_ms = (self.resolver_timeout * 1000) as i64;

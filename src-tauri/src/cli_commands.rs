@@ -30,7 +30,10 @@ pub fn raise(
         Ok(c) => c,
         Err(e) => return fail(format!("{}: {e}", context_file.display())),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -51,7 +54,9 @@ pub fn raise(
             if let Some(e) = resolution["payload"]["error"].as_str() {
                 return Ok(Err(e.to_owned()));
             }
-            let result = client.response(&id, "raiseIntentResultResponse", wait).await?;
+            let result = client
+                .response(&id, "raiseIntentResultResponse", wait)
+                .await?;
             if let Some(e) = result["payload"]["error"].as_str() {
                 return Ok(Err(e.to_owned()));
             }
@@ -79,7 +84,10 @@ pub fn raise(
 pub fn history(args: &AgentArgs, as_json: bool, limit: u32, search: Option<String>) -> ExitCode {
     let path = args.server_config().database_path();
     if !path.exists() {
-        return fail(format!("no history yet ({} does not exist)", path.display()));
+        return fail(format!(
+            "no history yet ({} does not exist)",
+            path.display()
+        ));
     }
     let ledger = match Ledger::open(&path) {
         Ok(l) => l,

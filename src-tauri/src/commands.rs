@@ -26,7 +26,10 @@ impl CommandError {
 }
 
 #[tauri::command]
-pub async fn history_list(state: State<'_, DesktopState>, query: HistoryQuery) -> Result<Vec<HistoryRow>, CommandError> {
+pub async fn history_list(
+    state: State<'_, DesktopState>,
+    query: HistoryQuery,
+) -> Result<Vec<HistoryRow>, CommandError> {
     let ledger = state.handle.ledger().clone();
     tauri::async_runtime::spawn_blocking(move || ledger.list(&query))
         .await
@@ -35,7 +38,10 @@ pub async fn history_list(state: State<'_, DesktopState>, query: HistoryQuery) -
 }
 
 #[tauri::command]
-pub async fn history_detail(state: State<'_, DesktopState>, id: i64) -> Result<Option<HistoryDetail>, CommandError> {
+pub async fn history_detail(
+    state: State<'_, DesktopState>,
+    id: i64,
+) -> Result<Option<HistoryDetail>, CommandError> {
     let ledger = state.handle.ledger().clone();
     tauri::async_runtime::spawn_blocking(move || ledger.detail(id))
         .await
@@ -44,12 +50,18 @@ pub async fn history_detail(state: State<'_, DesktopState>, id: i64) -> Result<O
 }
 
 #[tauri::command]
-pub async fn resolver_current(state: State<'_, DesktopState>) -> Result<Option<ResolverView>, CommandError> {
+pub async fn resolver_current(
+    state: State<'_, DesktopState>,
+) -> Result<Option<ResolverView>, CommandError> {
     Ok(state.handle.resolver_view().await)
 }
 
 #[tauri::command]
-pub fn resolver_choose(state: State<'_, DesktopState>, id: String, choice: ResolverChoice) -> Result<(), CommandError> {
+pub fn resolver_choose(
+    state: State<'_, DesktopState>,
+    id: String,
+    choice: ResolverChoice,
+) -> Result<(), CommandError> {
     state.handle.resolver_choice(id, choice);
     Ok(())
 }

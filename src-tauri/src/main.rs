@@ -15,10 +15,14 @@ fn main() -> ExitCode {
             app,
             instance,
             timeout,
-        }) => interlog_app::cli_commands::raise(&cli.agent, &intent, &context, app, instance, timeout),
-        Some(Command::History { json, limit, search }) => {
-            interlog_app::cli_commands::history(&cli.agent, json, limit, search)
+        }) => {
+            interlog_app::cli_commands::raise(&cli.agent, &intent, &context, app, instance, timeout)
         }
+        Some(Command::History {
+            json,
+            limit,
+            search,
+        }) => interlog_app::cli_commands::history(&cli.agent, json, limit, search),
         None if cli.agent.headless => interlog_app::headless::run(&cli.agent),
         None => interlog_app::run_desktop(cli.agent),
     }

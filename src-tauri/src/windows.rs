@@ -23,13 +23,14 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
             app_for_main.exit(0);
         }
     });
-    let resolver = WebviewWindowBuilder::new(app, RESOLVER, WebviewUrl::App("resolver.html".into()))
-        .title("Interlog — choose an app")
-        .inner_size(560.0, 560.0)
-        .resizable(true)
-        .visible(false)
-        .always_on_top(true)
-        .build()?;
+    let resolver =
+        WebviewWindowBuilder::new(app, RESOLVER, WebviewUrl::App("resolver.html".into()))
+            .title("Interlog — choose an app")
+            .inner_size(560.0, 560.0)
+            .resizable(true)
+            .visible(false)
+            .always_on_top(true)
+            .build()?;
     let state_app = app.clone();
     let resolver_for_close = resolver.clone();
     resolver.on_window_event(move |event| {

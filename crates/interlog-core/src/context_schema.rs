@@ -63,7 +63,10 @@ fn compile() -> ContextSchemas {
         .collect();
     let mut registry = Registry::new();
     for schema in parsed.iter().map(|(_, s)| s).chain(api.iter()) {
-        let id = schema["$id"].as_str().expect("bundled schema has an $id").to_owned();
+        let id = schema["$id"]
+            .as_str()
+            .expect("bundled schema has an $id")
+            .to_owned();
         registry = registry
             .add(id, schema.clone())
             .expect("bundled schema registers");
@@ -155,21 +158,38 @@ mod tests {
         let mut ctx = example();
         ctx.as_object_mut().unwrap().remove("participants");
         let err = validate_context(&ctx).unwrap_err();
-        assert!(matches!(err, ContextProblem::SchemaMismatch { ref context_type, .. } if context_type == "fdc3.interaction"));
+        assert!(
+            matches!(err, ContextProblem::SchemaMismatch { ref context_type, .. } if context_type == "fdc3.interaction")
+        );
     }
 
     #[test]
     fn nested_contact_is_checked_through_refs() {
         let mut ctx = example();
         ctx["participants"]["contacts"][0] = json!({"type": "fdc3.contact"});
-        assert!(validate_context(&ctx).is_err(), "a contact without id must fail");
+        assert!(
+            validate_context(&ctx).is_err(),
+            "a contact without id must fail"
+        );
     }
 
     #[test]
     fn custom_types_need_only_a_type() {
-        assert_eq!(validate_context(&json!({"type": "acme.order", "x": 1})), Ok(()));
-        assert_eq!(validate_context(&json!({"name": "x"})), Err(ContextProblem::NotAContext));
-        assert_eq!(validate_context(&json!("fdc3.instrument")), Err(ContextProblem::NotAContext));
-        assert_eq!(validate_context(&json!({"type": 5})), Err(ContextProblem::NotAContext));
+        assert_eq!(
+            validate_context(&json!({"type": "acme.order", "x": 1})),
+            Ok(())
+        );
+        assert_eq!(
+            validate_context(&json!({"name": "x"})),
+            Err(ContextProblem::NotAContext)
+        );
+        assert_eq!(
+            validate_context(&json!("fdc3.instrument")),
+            Err(ContextProblem::NotAContext)
+        );
+        assert_eq!(
+            validate_context(&json!({"type": 5})),
+            Err(ContextProblem::NotAContext)
+        );
     }
 }

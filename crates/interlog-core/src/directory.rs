@@ -43,9 +43,7 @@ impl AppRecord {
     }
 
     pub fn icon(&self) -> Option<&str> {
-        self.raw
-            .pointer("/icons/0/src")
-            .and_then(Value::as_str)
+        self.raw.pointer("/icons/0/src").and_then(Value::as_str)
     }
 
     /// Does the app declare `intent` for a context of `context_type`?
@@ -260,20 +258,35 @@ mod tests {
         let mut d = Directory::new();
         assert!(d.add_json("a", CRM).unwrap().is_empty());
         let skipped = d
-            .add_json("b", r#"[{"appId": "crm", "title": "Other", "type": "web", "details": {}}]"#)
+            .add_json(
+                "b",
+                r#"[{"appId": "crm", "title": "Other", "type": "web", "details": {}}]"#,
+            )
             .unwrap();
         assert_eq!(skipped.len(), 1);
         assert!(skipped[0].reason.contains("duplicate"));
         assert_eq!(d.get("crm").unwrap().title, "CRM");
-        assert!(d.get("crm").unwrap().accepts("CreateInteraction", Some("fdc3.interaction")));
-        assert!(!d.get("crm").unwrap().accepts("CreateInteraction", Some("fdc3.contact")));
+        assert!(d
+            .get("crm")
+            .unwrap()
+            .accepts("CreateInteraction", Some("fdc3.interaction")));
+        assert!(!d
+            .get("crm")
+            .unwrap()
+            .accepts("CreateInteraction", Some("fdc3.contact")));
     }
 
     #[test]
     fn broken_sources_are_errors_that_add_nothing() {
         let mut d = Directory::new();
-        assert!(matches!(d.add_json("x", "{not json"), Err(DirectoryError::NotJson { .. })));
-        assert!(matches!(d.add_json("y", r#"{"apps": []}"#), Err(DirectoryError::WrongShape { .. })));
+        assert!(matches!(
+            d.add_json("x", "{not json"),
+            Err(DirectoryError::NotJson { .. })
+        ));
+        assert!(matches!(
+            d.add_json("y", r#"{"apps": []}"#),
+            Err(DirectoryError::WrongShape { .. })
+        ));
         let skipped = d.add_json("z", r#"[{"title": "no id"}, 5]"#).unwrap();
         assert_eq!(skipped.len(), 2);
         assert!(d.is_empty());
@@ -286,7 +299,10 @@ mod tests {
         let m = |u: &str| d.match_identity_url(u).map(|a| a.app_id.clone());
         assert_eq!(m("https://crm.example.com/app").as_deref(), Some("crm"));
         assert_eq!(m("https://crm.example.com/app/").as_deref(), Some("crm"));
-        assert_eq!(m("https://crm.example.com/app?view=admin").as_deref(), Some("crm-admin"));
+        assert_eq!(
+            m("https://crm.example.com/app?view=admin").as_deref(),
+            Some("crm-admin")
+        );
         assert_eq!(m("https://crm.example.com/other"), None);
         assert_eq!(m("https://evil.example.com/app"), None);
         assert_eq!(m("not a url"), None);

@@ -45,11 +45,12 @@ pub fn load_directory(sources: &[String]) -> (Directory, Vec<String>) {
     for source in sources {
         let result = read_source(source).and_then(|text| Ok(directory.add_json(source, &text)?));
         match result {
-            Ok(skipped) => problems.extend(
-                skipped
-                    .into_iter()
-                    .map(|s| format!("{}: application #{} skipped: {}", s.source_name, s.index, s.reason)),
-            ),
+            Ok(skipped) => problems.extend(skipped.into_iter().map(|s| {
+                format!(
+                    "{}: application #{} skipped: {}",
+                    s.source_name, s.index, s.reason
+                )
+            })),
             Err(e) => problems.push(e.to_string()),
         }
     }

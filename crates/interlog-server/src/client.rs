@@ -40,7 +40,10 @@ pub struct Client {
 
 impl Client {
     /// Connects through the discovery file in `runtime_dir`.
-    pub async fn connect_via(runtime_dir: &Path, identity_url: &str) -> Result<Client, ClientError> {
+    pub async fn connect_via(
+        runtime_dir: &Path,
+        identity_url: &str,
+    ) -> Result<Client, ClientError> {
         let found = discovery::read(runtime_dir)?;
         Client::connect(&found, identity_url).await
     }
@@ -68,12 +71,24 @@ impl Client {
         let reply = client.recv(Duration::from_secs(10)).await?;
         if reply["type"] != "WCP5ValidateAppIdentityResponse" {
             return Err(ClientError::Refused(
-                reply["payload"]["message"].as_str().unwrap_or("unknown reason").to_owned(),
+                reply["payload"]["message"]
+                    .as_str()
+                    .unwrap_or("unknown reason")
+                    .to_owned(),
             ));
         }
-        client.app_id = reply["payload"]["appId"].as_str().unwrap_or_default().to_owned();
-        client.instance_id = reply["payload"]["instanceId"].as_str().unwrap_or_default().to_owned();
-        client.instance_uuid = reply["payload"]["instanceUuid"].as_str().unwrap_or_default().to_owned();
+        client.app_id = reply["payload"]["appId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        client.instance_id = reply["payload"]["instanceId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        client.instance_uuid = reply["payload"]["instanceUuid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         client.validation = reply;
         Ok(client)
     }
@@ -120,7 +135,11 @@ impl Client {
     }
 
     /// Waits for a message matching `want`, answering heartbeats and skipping others.
-    pub async fn wait_for(&mut self, timeout: Duration, want: impl Fn(&Value) -> bool) -> Result<Value, ClientError> {
+    pub async fn wait_for(
+        &mut self,
+        timeout: Duration,
+        want: impl Fn(&Value) -> bool,
+    ) -> Result<Value, ClientError> {
         let until = tokio::time::Instant::now() + timeout;
         loop {
             let left = until.saturating_duration_since(tokio::time::Instant::now());
@@ -130,16 +149,26 @@ impl Client {
             }
             if msg["type"] == "heartbeatEvent" {
                 let uuid = msg["meta"]["eventUuid"].clone();
-                self.request("heartbeatAcknowledgementRequest", json!({ "heartbeatEventUuid": uuid }))
-                    .await?;
+                self.request(
+                    "heartbeatAcknowledgementRequest",
+                    json!({ "heartbeatEventUuid": uuid }),
+                )
+                .await?;
             }
         }
     }
 
     /// Waits for the message answering `request_uuid` with type `kind`.
-    pub async fn response(&mut self, request_uuid: &str, kind: &str, timeout: Duration) -> Result<Value, ClientError> {
-        self.wait_for(timeout, |m| m["type"] == kind && m["meta"]["requestUuid"] == request_uuid)
-            .await
+    pub async fn response(
+        &mut self,
+        request_uuid: &str,
+        kind: &str,
+        timeout: Duration,
+    ) -> Result<Value, ClientError> {
+        self.wait_for(timeout, |m| {
+            m["type"] == kind && m["meta"]["requestUuid"] == request_uuid
+        })
+        .await
     }
 
     /// Says goodbye and closes.

@@ -56,7 +56,9 @@ pub fn default_data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir).join("interlog");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
     home.join(".local/share/interlog")
 }
 
@@ -119,14 +121,18 @@ impl DiscoveryFile {
         }
     }
 
-    pub fn write(runtime_dir: &Path, discovery: &Discovery) -> Result<DiscoveryFile, DiscoveryError> {
+    pub fn write(
+        runtime_dir: &Path,
+        discovery: &Discovery,
+    ) -> Result<DiscoveryFile, DiscoveryError> {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(runtime_dir)
             .map_err(io(runtime_dir))?;
         // The folder may have existed with looser rights.
-        fs::set_permissions(runtime_dir, fs::Permissions::from_mode(0o700)).map_err(io(runtime_dir))?;
+        fs::set_permissions(runtime_dir, fs::Permissions::from_mode(0o700))
+            .map_err(io(runtime_dir))?;
         let path = runtime_dir.join("agent.json");
         let tmp = runtime_dir.join(format!("agent.json.{}.tmp", std::process::id()));
         let text = serde_json::to_string_pretty(discovery).unwrap_or_default();

@@ -51,8 +51,15 @@ pub fn to_write(event: LedgerEvent) -> LedgerWrite {
             handler_app,
             handler_instance,
         },
-        LedgerEvent::Delivered { key, at_ms } => LedgerWrite::Delivered { raise_key: key, at_ms },
-        LedgerEvent::Completed { key, at_ms, outcome } => LedgerWrite::Completed {
+        LedgerEvent::Delivered { key, at_ms } => LedgerWrite::Delivered {
+            raise_key: key,
+            at_ms,
+        },
+        LedgerEvent::Completed {
+            key,
+            at_ms,
+            outcome,
+        } => LedgerWrite::Completed {
             raise_key: key,
             at_ms,
             outcome: match outcome {

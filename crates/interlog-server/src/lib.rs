@@ -134,7 +134,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
         let sources = config.appd_sources.clone();
         tokio::task::spawn_blocking(move || appd_source::load_directory(&sources))
             .await
-            .unwrap_or_else(|_| (interlog_core::Directory::new(), vec!["loading the app directory failed".into()]))
+            .unwrap_or_else(|_| {
+                (
+                    interlog_core::Directory::new(),
+                    vec!["loading the app directory failed".into()],
+                )
+            })
     };
     for problem in &directory_problems {
         tracing::warn!("app directory: {problem}");

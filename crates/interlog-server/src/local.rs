@@ -32,7 +32,10 @@ pub struct LocalConnection {
 
 impl LocalConnection {
     /// Connects and completes the WCP4/WCP5 handshake as the app at `identity_url`.
-    pub async fn connect(handle: &AgentHandle, identity_url: &str) -> Result<LocalConnection, LocalError> {
+    pub async fn connect(
+        handle: &AgentHandle,
+        identity_url: &str,
+    ) -> Result<LocalConnection, LocalError> {
         let (conn, rx) = handle.register();
         let mut local = LocalConnection {
             handle: handle.clone(),
@@ -51,17 +54,24 @@ impl LocalConnection {
                 "meta": { "connectionAttemptUuid": attempt, "timestamp": iso_time(now_ms()) }
             }),
         );
-        let reply = local
-            .recv_timeout(Duration::from_secs(10))
-            .await?;
+        let reply = local.recv_timeout(Duration::from_secs(10)).await?;
         match reply["type"].as_str() {
             Some("WCP5ValidateAppIdentityResponse") => {
-                local.app_id = reply["payload"]["appId"].as_str().unwrap_or_default().to_owned();
-                local.instance_id = reply["payload"]["instanceId"].as_str().unwrap_or_default().to_owned();
+                local.app_id = reply["payload"]["appId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                local.instance_id = reply["payload"]["instanceId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 Ok(local)
             }
             _ => Err(LocalError::Refused(
-                reply["payload"]["message"].as_str().unwrap_or("unknown").to_owned(),
+                reply["payload"]["message"]
+                    .as_str()
+                    .unwrap_or("unknown")
+                    .to_owned(),
             )),
         }
     }
@@ -102,7 +112,11 @@ impl LocalConnection {
     }
 
     /// Waits for the response to `request_uuid`, answering heartbeats on the way.
-    pub async fn response(&mut self, request_uuid: &str, timeout: Duration) -> Result<Value, LocalError> {
+    pub async fn response(
+        &mut self,
+        request_uuid: &str,
+        timeout: Duration,
+    ) -> Result<Value, LocalError> {
         let until = tokio::time::Instant::now() + timeout;
         loop {
             let left = until.saturating_duration_since(tokio::time::Instant::now());

@@ -32,9 +32,16 @@ pub fn example_interaction(start_time: &str) -> Value {
 
 /// Raises `intent` as Interlog's window and returns at once; a task waits for the outcome
 /// (which the history shows) and then disconnects.
-pub async fn raise(handle: &AgentHandle, intent: &str, context: Value) -> Result<String, LocalError> {
+pub async fn raise(
+    handle: &AgentHandle,
+    intent: &str,
+    context: Value,
+) -> Result<String, LocalError> {
     let mut conn = LocalConnection::connect(handle, UI_IDENTITY_URL).await?;
-    let request_uuid = conn.request("raiseIntentRequest", json!({ "intent": intent, "context": context }));
+    let request_uuid = conn.request(
+        "raiseIntentRequest",
+        json!({ "intent": intent, "context": context }),
+    );
     let key = request_uuid.clone();
     tokio::spawn(async move {
         // Resolution (the user may take the whole resolver timeout), then the result.

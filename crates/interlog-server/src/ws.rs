@@ -40,11 +40,14 @@ fn reject(status: StatusCode, text: &str) -> ErrorResponse {
     response
 }
 
-/// The upgrade checks, in the contract's order.
-fn check_upgrade(request: &Request, settings: &WsSettings) -> Result<(), ErrorResponse> {
+/// The upgrade checks, in the contract's order: the refusal's status and text.
+fn check_upgrade(
+    request: &Request,
+    settings: &WsSettings,
+) -> Result<(), (StatusCode, &'static str)> {
     let uri = request.uri();
     if uri.path() != "/fdc3" {
-        return Err(reject(StatusCode::NOT_FOUND, "not found"));
+        return Err((StatusCode::NOT_FOUND, "not found"));
     }
     let token = uri
         .query()
@@ -55,14 +58,14 @@ fn check_upgrade(request: &Request, settings: &WsSettings) -> Result<(), ErrorRe
         .map(|(_, v)| v)
         .unwrap_or_default();
     if !token_matches(token, &settings.token) {
-        return Err(reject(StatusCode::UNAUTHORIZED, "missing or wrong token"));
+        return Err((StatusCode::UNAUTHORIZED, "missing or wrong token"));
     }
     if let Some(origin) = request.headers().get("origin") {
         let allowed = origin
             .to_str()
             .is_ok_and(|o| settings.allowed_origins.iter().any(|a| a == o));
         if !allowed {
-            return Err(reject(StatusCode::FORBIDDEN, "origin not allowed"));
+            return Err((StatusCode::FORBIDDEN, "origin not allowed"));
         }
     }
     Ok(())
@@ -98,16 +101,21 @@ async fn connection(stream: TcpStream, handle: AgentHandle, settings: Arc<WsSett
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(settings.max_frame_bytes);
     config.max_frame_size = Some(settings.max_frame_bytes);
+    // tungstenite's callback type fixes the (large) error type.
+    #[allow(clippy::result_large_err)]
     let check = |request: &Request, response: Response| {
-        check_upgrade(request, &settings).map(|()| response)
+        check_upgrade(request, &settings)
+            .map(|()| response)
+            .map_err(|(status, text)| reject(status, text))
     };
-    let ws = match tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config)).await {
-        Ok(ws) => ws,
-        Err(e) => {
-            tracing::info!(error = %e, "WebSocket upgrade refused");
-            return;
-        }
-    };
+    let ws =
+        match tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config)).await {
+            Ok(ws) => ws,
+            Err(e) => {
+                tracing::info!(error = %e, "WebSocket upgrade refused");
+                return;
+            }
+        };
     let (mut sink, mut stream) = ws.split();
     let (conn, mut outgoing) = handle.register();
     tracing::debug!(conn = conn.0, "socket open");

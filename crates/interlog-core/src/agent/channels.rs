@@ -60,6 +60,33 @@ impl Channel {
     }
 }
 
+/// The events a private channel's other party can subscribe to.
+#[derive(Debug, Clone, Copy)]
+enum PcEvent {
+    AddContextListener,
+    Unsubscribe,
+    Disconnect,
+}
+
+impl PcEvent {
+    /// The `listenerType` that subscribes to it.
+    fn listener_type(self) -> &'static str {
+        match self {
+            PcEvent::AddContextListener => "addContextListener",
+            PcEvent::Unsubscribe => "unsubscribe",
+            PcEvent::Disconnect => "disconnect",
+        }
+    }
+    /// The wire message type.
+    fn kind(self) -> &'static str {
+        match self {
+            PcEvent::AddContextListener => "privateChannelOnAddContextListenerEvent",
+            PcEvent::Unsubscribe => "privateChannelOnUnsubscribeEvent",
+            PcEvent::Disconnect => "privateChannelOnDisconnectEvent",
+        }
+    }
+}
+
 /// A listener for a private channel's events.
 #[derive(Debug, Clone)]
 pub struct PrivateChannelListener {
@@ -100,7 +127,9 @@ impl Channels {
                 Channel {
                     id: id.clone(),
                     kind: ChannelKind::User,
-                    display: Some(json!({ "name": format!("Channel {n}"), "color": color, "glyph": n })),
+                    display: Some(
+                        json!({ "name": format!("Channel {n}"), "color": color, "glyph": n }),
+                    ),
                     contexts: Vec::new(),
                     parties: Vec::new(),
                 },
@@ -138,16 +167,18 @@ impl Channels {
         state: &State,
         channel_id: &str,
         from_instance: &str,
-        listener_type: &str,
-        kind: &str,
+        event: PcEvent,
         payload: &Value,
         step: &mut Step,
     ) {
         for l in &self.pc_listeners {
-            let wanted = l.listener_type.as_deref().is_none_or(|t| t == listener_type);
+            let wanted = l
+                .listener_type
+                .as_deref()
+                .is_none_or(|t| t == event.listener_type());
             if l.channel_id == channel_id && l.instance_id != from_instance && wanted {
                 if let Some(i) = state.get(&l.instance_id) {
-                    step.event(i.conn, kind, payload.clone());
+                    step.event(i.conn, event.kind(), payload.clone());
                 }
             }
         }
@@ -169,7 +200,13 @@ impl Channels {
             .retain(|l| l.instance_id != instance.instance_id);
     }
 
-    fn disconnect_party(&mut self, state: &State, channel_id: &str, instance: &Instance, step: &mut Step) {
+    fn disconnect_party(
+        &mut self,
+        state: &State,
+        channel_id: &str,
+        instance: &Instance,
+        step: &mut Step,
+    ) {
         for l in instance
             .context_listeners
             .iter()
@@ -180,8 +217,7 @@ impl Channels {
                 state,
                 channel_id,
                 &instance.instance_id,
-                "unsubscribe",
-                "privateChannelOnUnsubscribeEvent",
+                PcEvent::Unsubscribe,
                 &payload,
                 step,
             );
@@ -191,8 +227,7 @@ impl Channels {
             state,
             channel_id,
             &instance.instance_id,
-            "disconnect",
-            "privateChannelOnDisconnectEvent",
+            PcEvent::Disconnect,
             &payload,
             step,
         );
@@ -204,7 +239,10 @@ impl Channels {
 
 /// Does a listener want a context of `context_type`?
 fn type_matches(listener: &ContextListener, context_type: &str) -> bool {
-    listener.context_type.as_deref().is_none_or(|t| t == context_type)
+    listener
+        .context_type
+        .as_deref()
+        .is_none_or(|t| t == context_type)
 }
 
 impl Parts<'_> {
@@ -216,7 +254,12 @@ impl Parts<'_> {
             .filter_map(|id| self.channels.get(id))
             .map(Channel::wire)
             .collect();
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({ "userChannels": list }));
+        step.respond(
+            r.conn,
+            &r.response_kind,
+            r.request_uuid,
+            json!({ "userChannels": list }),
+        );
     }
 
     pub(crate) fn get_current_channel(&mut self, r: &Request, step: &mut Step) {
@@ -227,16 +270,31 @@ impl Parts<'_> {
             .and_then(|id| self.channels.get(id))
             .map(Channel::wire)
             .unwrap_or(Value::Null);
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({ "channel": channel }));
+        step.respond(
+            r.conn,
+            &r.response_kind,
+            r.request_uuid,
+            json!({ "channel": channel }),
+        );
     }
 
     pub(crate) fn join_user_channel(&mut self, r: &Request, step: &mut Step) {
         let Some(channel_id) = opt_str(r.payload, "channelId") else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         };
         if self.channels.user_channel(channel_id).is_none() {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::NoChannelFound);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::NoChannelFound,
+            );
             return;
         }
         self.set_user_channel(&r.instance_id, Some(channel_id.to_owned()), step);
@@ -250,18 +308,32 @@ impl Parts<'_> {
 
     /// Changes an instance's user channel and always tells it (the official client keeps its
     /// cached channel from this event).
-    pub(crate) fn set_user_channel(&mut self, instance_id: &str, channel: Option<String>, step: &mut Step) {
+    pub(crate) fn set_user_channel(
+        &mut self,
+        instance_id: &str,
+        channel: Option<String>,
+        step: &mut Step,
+    ) {
         let Some(i) = self.state.get_mut(instance_id) else {
             return;
         };
         i.user_channel = channel.clone();
         let conn = i.conn;
-        step.event(conn, "channelChangedEvent", json!({ "newChannelId": channel }));
+        step.event(
+            conn,
+            "channelChangedEvent",
+            json!({ "newChannelId": channel }),
+        );
     }
 
     pub(crate) fn get_or_create_channel(&mut self, r: &Request, step: &mut Step) {
         let Some(channel_id) = opt_str(r.payload, "channelId").filter(|s| !s.is_empty()) else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         };
         let channel = self
@@ -277,11 +349,21 @@ impl Parts<'_> {
             });
         if channel.kind != ChannelKind::App {
             // A user or private channel's id cannot be had as an app channel.
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::AccessDenied);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::AccessDenied,
+            );
             return;
         }
         let wire = channel.wire();
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({ "channel": wire }));
+        step.respond(
+            r.conn,
+            &r.response_kind,
+            r.request_uuid,
+            json!({ "channel": wire }),
+        );
     }
 
     pub(crate) fn create_private_channel(&mut self, r: &Request, step: &mut Step) {
@@ -295,12 +377,20 @@ impl Parts<'_> {
         };
         let wire = channel.wire();
         self.channels.by_id.insert(id, channel);
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({ "privateChannel": wire }));
+        step.respond(
+            r.conn,
+            &r.response_kind,
+            r.request_uuid,
+            json!({ "privateChannel": wire }),
+        );
     }
 
     /// Checks that a named channel exists and the caller may use it.
     fn usable_channel(&self, channel_id: &str, instance_id: &str) -> Result<&Channel, Fdc3Error> {
-        let channel = self.channels.get(channel_id).ok_or(Fdc3Error::NoChannelFound)?;
+        let channel = self
+            .channels
+            .get(channel_id)
+            .ok_or(Fdc3Error::NoChannelFound)?;
         if channel.allows(instance_id) {
             Ok(channel)
         } else {
@@ -326,16 +416,24 @@ impl Parts<'_> {
             channel_id: channel_id.clone(),
             context_type: context_type.clone(),
         });
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({ "listenerUUID": uuid }));
+        step.respond(
+            r.conn,
+            &r.response_kind,
+            r.request_uuid,
+            json!({ "listenerUUID": uuid }),
+        );
         if let Some(id) = channel_id {
-            if self.channels.get(&id).is_some_and(|c| c.kind == ChannelKind::Private) {
+            if self
+                .channels
+                .get(&id)
+                .is_some_and(|c| c.kind == ChannelKind::Private)
+            {
                 let payload = json!({ "privateChannelId": id, "contextType": context_type });
                 self.channels.notify_private(
                     self.state,
                     &id,
                     &r.instance_id,
-                    "addContextListener",
-                    "privateChannelOnAddContextListenerEvent",
+                    PcEvent::AddContextListener,
                     &payload,
                     step,
                 );
@@ -349,20 +447,29 @@ impl Parts<'_> {
             return;
         };
         let Some(pos) = i.context_listeners.iter().position(|l| l.uuid == uuid) else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         };
         let removed = i.context_listeners.remove(pos);
         step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
         if let Some(id) = removed.channel_id {
-            if self.channels.get(&id).is_some_and(|c| c.kind == ChannelKind::Private) {
-                let payload = json!({ "privateChannelId": id, "contextType": removed.context_type });
+            if self
+                .channels
+                .get(&id)
+                .is_some_and(|c| c.kind == ChannelKind::Private)
+            {
+                let payload =
+                    json!({ "privateChannelId": id, "contextType": removed.context_type });
                 self.channels.notify_private(
                     self.state,
                     &id,
                     &r.instance_id,
-                    "unsubscribe",
-                    "privateChannelOnUnsubscribeEvent",
+                    PcEvent::Unsubscribe,
                     &payload,
                     step,
                 );
@@ -371,19 +478,34 @@ impl Parts<'_> {
     }
 
     pub(crate) fn broadcast(&mut self, r: &Request, step: &mut Step) {
-        let (Some(channel_id), Some(context)) = (opt_str(r.payload, "channelId"), r.payload.get("context")) else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+        let (Some(channel_id), Some(context)) =
+            (opt_str(r.payload, "channelId"), r.payload.get("context"))
+        else {
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         };
         if validate_context(context).is_err() {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedContext);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedContext,
+            );
             return;
         }
         if let Err(e) = self.usable_channel(channel_id, &r.instance_id) {
             step.respond_error(r.conn, &r.response_kind, r.request_uuid, e);
             return;
         }
-        let context_type = context.get("type").and_then(Value::as_str).unwrap_or_default();
+        let context_type = context
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let Some(sender_app) = self.state.get(&r.instance_id).map(|i| i.app_id.clone()) else {
             return;
         };
@@ -420,7 +542,12 @@ impl Parts<'_> {
 
     pub(crate) fn get_current_context(&mut self, r: &Request, step: &mut Step) {
         let Some(channel_id) = opt_str(r.payload, "channelId") else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         };
         let channel = match self.usable_channel(channel_id, &r.instance_id) {
@@ -439,20 +566,38 @@ impl Parts<'_> {
                 .find(|c| c.get("type").and_then(Value::as_str) == Some(t)),
         };
         let context = context.cloned().unwrap_or(Value::Null);
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({ "context": context }));
+        step.respond(
+            r.conn,
+            &r.response_kind,
+            r.request_uuid,
+            json!({ "context": context }),
+        );
     }
 
     pub(crate) fn add_event_listener(&mut self, r: &Request, step: &mut Step) {
         let event_type = opt_str(r.payload, "type").map(str::to_owned);
-        if event_type.as_deref().is_some_and(|t| t != "USER_CHANNEL_CHANGED") {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+        if event_type
+            .as_deref()
+            .is_some_and(|t| t != "USER_CHANNEL_CHANGED")
+        {
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         }
         let uuid = step.ids.uuid();
         if let Some(i) = self.state.get_mut(&r.instance_id) {
             i.event_listeners.push((uuid.clone(), event_type));
         }
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({ "listenerUUID": uuid }));
+        step.respond(
+            r.conn,
+            &r.response_kind,
+            r.request_uuid,
+            json!({ "listenerUUID": uuid }),
+        );
     }
 
     pub(crate) fn event_listener_unsubscribe(&mut self, r: &Request, step: &mut Step) {
@@ -465,13 +610,23 @@ impl Parts<'_> {
         if removed {
             step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
         } else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
         }
     }
 
     pub(crate) fn private_channel_add_event_listener(&mut self, r: &Request, step: &mut Step) {
         let Some(channel_id) = opt_str(r.payload, "privateChannelId") else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         };
         let listener_type = opt_str(r.payload, "listenerType").map(str::to_owned);
@@ -479,13 +634,23 @@ impl Parts<'_> {
             .as_deref()
             .is_none_or(|t| matches!(t, "addContextListener" | "unsubscribe" | "disconnect"));
         if !known_type {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         }
         match self.usable_channel(channel_id, &r.instance_id) {
             Ok(c) if c.kind == ChannelKind::Private => {}
             Ok(_) => {
-                step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::NoChannelFound);
+                step.respond_error(
+                    r.conn,
+                    &r.response_kind,
+                    r.request_uuid,
+                    Fdc3Error::NoChannelFound,
+                );
                 return;
             }
             Err(e) => {
@@ -500,10 +665,19 @@ impl Parts<'_> {
             channel_id: channel_id.to_owned(),
             listener_type,
         });
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({ "listenerUUID": uuid }));
+        step.respond(
+            r.conn,
+            &r.response_kind,
+            r.request_uuid,
+            json!({ "listenerUUID": uuid }),
+        );
     }
 
-    pub(crate) fn private_channel_unsubscribe_event_listener(&mut self, r: &Request, step: &mut Step) {
+    pub(crate) fn private_channel_unsubscribe_event_listener(
+        &mut self,
+        r: &Request,
+        step: &mut Step,
+    ) {
         let uuid = opt_str(r.payload, "listenerUUID").unwrap_or_default();
         let before = self.channels.pc_listeners.len();
         self.channels
@@ -512,19 +686,34 @@ impl Parts<'_> {
         if before != self.channels.pc_listeners.len() {
             step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
         } else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
         }
     }
 
     pub(crate) fn private_channel_disconnect(&mut self, r: &Request, step: &mut Step) {
         let Some(channel_id) = opt_str(r.payload, "channelId") else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         };
         match self.usable_channel(channel_id, &r.instance_id) {
             Ok(c) if c.kind == ChannelKind::Private => {}
             Ok(_) => {
-                step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::NoChannelFound);
+                step.respond_error(
+                    r.conn,
+                    &r.response_kind,
+                    r.request_uuid,
+                    Fdc3Error::NoChannelFound,
+                );
                 return;
             }
             Err(e) => {
@@ -536,7 +725,8 @@ impl Parts<'_> {
         let Some(instance) = self.state.get(&r.instance_id).cloned() else {
             return;
         };
-        self.channels.disconnect_party(self.state, channel_id, &instance, step);
+        self.channels
+            .disconnect_party(self.state, channel_id, &instance, step);
         self.channels
             .pc_listeners
             .retain(|l| !(l.instance_id == r.instance_id && l.channel_id == channel_id));

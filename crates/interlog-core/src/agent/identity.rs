@@ -24,7 +24,9 @@ impl Parts<'_> {
         let app = match identity_url {
             None => Err("WCP4ValidateAppIdentity needs a string identityUrl".to_owned()),
             Some(url) => match self.directory.match_identity_url(url) {
-                None => Err(format!("identityUrl {url:?} matches no app in the directory")),
+                None => Err(format!(
+                    "identityUrl {url:?} matches no app in the directory"
+                )),
                 Some(app) => {
                     let same = match (parse_url(url), actual_url.and_then(parse_url)) {
                         (Some(a), Some(b)) => same_origin(&a, &b),
@@ -167,11 +169,21 @@ impl Parts<'_> {
 
     pub(crate) fn find_instances(&mut self, r: &Request, step: &mut Step) {
         let Some(target) = r.payload.get("app").and_then(AppTarget::read) else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         };
         let Some(app) = self.directory.get(&target.app_id) else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::NoAppsFound);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::NoAppsFound,
+            );
             return;
         };
         let found: Vec<Value> = self
@@ -194,7 +206,9 @@ impl Parts<'_> {
             None => Fdc3Error::MalformedMessage,
             Some(t) if self.directory.get(&t.app_id).is_none() => Fdc3Error::AppNotFound,
             Some(_) => match r.payload.get("context") {
-                Some(ctx) if !ctx.is_null() && crate::context_schema::validate_context(ctx).is_err() => {
+                Some(ctx)
+                    if !ctx.is_null() && crate::context_schema::validate_context(ctx).is_err() =>
+                {
                     Fdc3Error::MalformedContext
                 }
                 _ => Fdc3Error::ErrorOnLaunch,

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::ledger::{LedgerEvent, Resolution, ResultOutcome};
-use super::resolver::{Queued, RaiserRef, ResolverApp, ResolverChoice, ResolverOption, ResolverView};
+use super::resolver::{
+    Queued, RaiserRef, ResolverApp, ResolverChoice, ResolverOption, ResolverView,
+};
 use super::state::Instance;
 use super::{ConnId, Parts, Request, Step, Timer};
 use crate::context_schema::validate_context;
@@ -34,9 +36,17 @@ impl RaiseOption {
 
 #[derive(Debug, Clone)]
 enum Stage {
-    Resolving { resolver_id: String },
-    AwaitingListener { option: RaiseOption, resolution: Resolution },
-    Delivered { handler: String, event_uuid: String },
+    Resolving {
+        resolver_id: String,
+    },
+    AwaitingListener {
+        option: RaiseOption,
+        resolution: Resolution,
+    },
+    Delivered {
+        handler: String,
+        event_uuid: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -77,7 +87,12 @@ fn context_type(context: &Value) -> Option<&str> {
 /// Would this running instance take `intent` with a context of `ctx_type`? It must listen for
 /// the intent, and its app must declare it for that context — or declare no intents at all
 /// (a dynamic registration, which FDC3 2.2 cannot filter by context).
-fn instance_accepts(app: &AppRecord, instance: &Instance, intent: &str, ctx_type: Option<&str>) -> bool {
+fn instance_accepts(
+    app: &AppRecord,
+    instance: &Instance,
+    intent: &str,
+    ctx_type: Option<&str>,
+) -> bool {
     instance.listens_for_intent(intent)
         && (app.accepts(intent, ctx_type) || app.listens_for.is_empty())
 }
@@ -85,7 +100,12 @@ fn instance_accepts(app: &AppRecord, instance: &Instance, intent: &str, ctx_type
 impl Parts<'_> {
     pub(crate) fn add_intent_listener(&mut self, r: &Request, step: &mut Step) {
         let Some(intent) = opt_str(r.payload, "intent").filter(|s| !s.is_empty()) else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         };
         let uuid = step.ids.uuid();
@@ -93,7 +113,12 @@ impl Parts<'_> {
             return;
         };
         i.intent_listeners.push((uuid.clone(), intent.to_owned()));
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({ "listenerUUID": uuid }));
+        step.respond(
+            r.conn,
+            &r.response_kind,
+            r.request_uuid,
+            json!({ "listenerUUID": uuid }),
+        );
         // Raises that were waiting for this instance to listen can now be delivered.
         let waiting: Vec<String> = self
             .intents
@@ -124,19 +149,32 @@ impl Parts<'_> {
         if removed {
             step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
         } else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
         }
     }
 
     /// The `AppMetadata` entries that can handle `intent` for the given context and result
     /// type: running instances first (in connection order), then the directory apps.
-    fn apps_for_intent(&self, intent: &str, ctx_type: Option<&str>, result_type: Option<&str>) -> Vec<Value> {
+    fn apps_for_intent(
+        &self,
+        intent: &str,
+        ctx_type: Option<&str>,
+        result_type: Option<&str>,
+    ) -> Vec<Value> {
         let mut apps = Vec::new();
         for instance in self.state.all() {
             let Some(app) = self.directory.get(&instance.app_id) else {
                 continue;
             };
-            let declared = app.listens_for.get(intent).and_then(|d| d.result_type.as_deref());
+            let declared = app
+                .listens_for
+                .get(intent)
+                .and_then(|d| d.result_type.as_deref());
             if instance_accepts(app, instance, intent, ctx_type)
                 && result_type_matches(result_type, declared)
             {
@@ -146,7 +184,10 @@ impl Parts<'_> {
             }
         }
         for app in self.directory.apps() {
-            let declared = app.listens_for.get(intent).and_then(|d| d.result_type.as_deref());
+            let declared = app
+                .listens_for
+                .get(intent)
+                .and_then(|d| d.result_type.as_deref());
             if app.accepts(intent, ctx_type) && result_type_matches(result_type, declared) {
                 let mut meta = app.metadata(None);
                 meta["resultType"] = json!(declared);
@@ -160,13 +201,17 @@ impl Parts<'_> {
         let display = self
             .directory
             .apps()
-            .find_map(|a| a.listens_for.get(intent).and_then(|d| d.display_name.clone()))
+            .find_map(|a| {
+                a.listens_for
+                    .get(intent)
+                    .and_then(|d| d.display_name.clone())
+            })
             .unwrap_or_else(|| intent.to_owned());
         json!({ "intent": { "name": intent, "displayName": display }, "apps": apps })
     }
 
     /// Reads and checks an optional context; `Err` carries the answer to send.
-    fn optional_context<'v>(payload: &'v Value) -> Result<Option<&'v Value>, Fdc3Error> {
+    fn optional_context(payload: &Value) -> Result<Option<&Value>, Fdc3Error> {
         match payload.get("context") {
             None | Some(Value::Null) => Ok(None),
             Some(c) => validate_context(c)
@@ -177,7 +222,12 @@ impl Parts<'_> {
 
     pub(crate) fn find_intent(&mut self, r: &Request, step: &mut Step) {
         let Some(intent) = opt_str(r.payload, "intent") else {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         };
         let context = match Self::optional_context(r.payload) {
@@ -190,17 +240,30 @@ impl Parts<'_> {
             opt_str(r.payload, "resultType"),
         );
         if apps.is_empty() {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::NoAppsFound);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::NoAppsFound,
+            );
             return;
         }
         let app_intent = self.app_intent(intent, apps);
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({ "appIntent": app_intent }));
+        step.respond(
+            r.conn,
+            &r.response_kind,
+            r.request_uuid,
+            json!({ "appIntent": app_intent }),
+        );
     }
 
     /// Every intent any app declares or any instance listens for, in a stable order.
     fn known_intents(&self) -> Vec<String> {
         let mut intents: Vec<String> = Vec::new();
-        let declared = self.directory.apps().flat_map(|a| a.listens_for.keys().cloned());
+        let declared = self
+            .directory
+            .apps()
+            .flat_map(|a| a.listens_for.keys().cloned());
         let listened = self
             .state
             .all()
@@ -216,7 +279,14 @@ impl Parts<'_> {
     pub(crate) fn find_intents_by_context(&mut self, r: &Request, step: &mut Step) {
         let context = match Self::optional_context(r.payload) {
             Ok(Some(c)) => c,
-            Ok(None) => return step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedContext),
+            Ok(None) => {
+                return step.respond_error(
+                    r.conn,
+                    &r.response_kind,
+                    r.request_uuid,
+                    Fdc3Error::MalformedContext,
+                )
+            }
             Err(e) => return step.respond_error(r.conn, &r.response_kind, r.request_uuid, e),
         };
         let result_type = opt_str(r.payload, "resultType");
@@ -229,15 +299,30 @@ impl Parts<'_> {
             })
             .collect();
         if app_intents.is_empty() {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::NoAppsFound);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::NoAppsFound,
+            );
             return;
         }
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({ "appIntents": app_intents }));
+        step.respond(
+            r.conn,
+            &r.response_kind,
+            r.request_uuid,
+            json!({ "appIntents": app_intents }),
+        );
     }
 
     /// Running instances that would take the raise, per the contract: only instances that
     /// listen (Interlog cannot launch apps yet, so no "new instance" options).
-    fn running_options(&self, intents: &[String], ctx_type: Option<&str>, only_app: Option<&str>) -> Vec<RaiseOption> {
+    fn running_options(
+        &self,
+        intents: &[String],
+        ctx_type: Option<&str>,
+        only_app: Option<&str>,
+    ) -> Vec<RaiseOption> {
         let mut options = Vec::new();
         for instance in self.state.all() {
             if only_app.is_some_and(|a| a != instance.app_id) {
@@ -310,7 +395,12 @@ impl Parts<'_> {
                     let option = options.remove(0);
                     self.deliver(&key, option, resolution, step);
                 } else if !self.config.resolver_available {
-                    self.fail_raise(&key, Fdc3Error::ResolverUnavailable, Some(Resolution::Unavailable), step);
+                    self.fail_raise(
+                        &key,
+                        Fdc3Error::ResolverUnavailable,
+                        Some(Resolution::Unavailable),
+                        step,
+                    );
                 } else {
                     self.ask_user(&key, intent, options, step);
                 }
@@ -357,7 +447,11 @@ impl Parts<'_> {
         let app_takes = |i: &str| app.accepts(i, ctx_type);
         let declared_any = intents.iter().any(|i| app_takes(i));
         if let Some(instance_id) = &target.instance_id {
-            let Some(instance) = self.state.get(instance_id).filter(|x| x.app_id == app.app_id) else {
+            let Some(instance) = self
+                .state
+                .get(instance_id)
+                .filter(|x| x.app_id == app.app_id)
+            else {
                 return no(Fdc3Error::TargetInstanceUnavailable);
             };
             let dynamic = app.listens_for.is_empty();
@@ -394,7 +488,13 @@ impl Parts<'_> {
         }
     }
 
-    fn ask_user(&mut self, key: &str, intent: Option<String>, options: Vec<RaiseOption>, step: &mut Step) {
+    fn ask_user(
+        &mut self,
+        key: &str,
+        intent: Option<String>,
+        options: Vec<RaiseOption>,
+        step: &mut Step,
+    ) {
         let Some(raise) = self.intents.by_key.get(key) else {
             return;
         };
@@ -423,7 +523,9 @@ impl Parts<'_> {
                     let record = self.directory.get(&option.app_id);
                     apps.push(ResolverApp {
                         app_id: option.app_id.clone(),
-                        title: record.map(|a| a.title.clone()).unwrap_or_else(|| option.app_id.clone()),
+                        title: record
+                            .map(|a| a.title.clone())
+                            .unwrap_or_else(|| option.app_id.clone()),
                         description: record.and_then(|a| a.description.clone()),
                         icon: record.and_then(|a| a.icon().map(str::to_owned)),
                         options: vec![entry],
@@ -465,21 +567,33 @@ impl Parts<'_> {
     pub(crate) fn on_resolver_choice(&mut self, id: &str, choice: ResolverChoice, step: &mut Step) {
         // Only the request on screen can be answered; a stale click is ignored.
         if !self.resolver.is_shown(id) {
-            tracing::warn!(resolver = id, "answer for a resolver request that is not shown");
+            tracing::warn!(
+                resolver = id,
+                "answer for a resolver request that is not shown"
+            );
             return;
         }
         let Some(key) = self.resolver.raise_key(id).map(str::to_owned) else {
             return;
         };
         let options = self.intents.pending_options.remove(id).unwrap_or_default();
-        self.resolver.finish(id, self.config.resolver_timeout_ms, step);
+        self.resolver
+            .finish(id, self.config.resolver_timeout_ms, step);
         match choice {
-            ResolverChoice::Cancel => {
-                self.fail_raise(&key, Fdc3Error::UserCancelled, Some(Resolution::Cancelled), step)
-            }
+            ResolverChoice::Cancel => self.fail_raise(
+                &key,
+                Fdc3Error::UserCancelled,
+                Some(Resolution::Cancelled),
+                step,
+            ),
             ResolverChoice::Pick { option } => match options.get(option) {
                 Some(o) => self.deliver(&key, o.clone(), Resolution::UserChoice, step),
-                None => self.fail_raise(&key, Fdc3Error::UserCancelled, Some(Resolution::Cancelled), step),
+                None => self.fail_raise(
+                    &key,
+                    Fdc3Error::UserCancelled,
+                    Some(Resolution::Cancelled),
+                    step,
+                ),
             },
         }
     }
@@ -492,8 +606,14 @@ impl Parts<'_> {
             return;
         };
         self.intents.pending_options.remove(id);
-        self.resolver.finish(id, self.config.resolver_timeout_ms, step);
-        self.fail_raise(&key, Fdc3Error::ResolverTimeout, Some(Resolution::TimedOut), step);
+        self.resolver
+            .finish(id, self.config.resolver_timeout_ms, step);
+        self.fail_raise(
+            &key,
+            Fdc3Error::ResolverTimeout,
+            Some(Resolution::TimedOut),
+            step,
+        );
     }
 
     /// Sends the intent to the chosen instance, or waits for it to add its listener.
@@ -515,7 +635,9 @@ impl Parts<'_> {
             if !matches!(raise.stage, Stage::AwaitingListener { .. }) {
                 step.timer(
                     step.now + self.config.listener_timeout_ms,
-                    Timer::ListenerDeadline { key: key.to_owned() },
+                    Timer::ListenerDeadline {
+                        key: key.to_owned(),
+                    },
                 );
             }
             if let Some(x) = self.intents.by_key.get_mut(key) {
@@ -560,9 +682,13 @@ impl Parts<'_> {
         );
         step.timer(
             step.now + self.config.result_timeout_ms,
-            Timer::ResultDeadline { key: key.to_owned() },
+            Timer::ResultDeadline {
+                key: key.to_owned(),
+            },
         );
-        self.intents.by_event.insert(event_uuid.clone(), key.to_owned());
+        self.intents
+            .by_event
+            .insert(event_uuid.clone(), key.to_owned());
         if let Some(x) = self.intents.by_key.get_mut(key) {
             x.stage = Stage::Delivered {
                 handler: handler.instance_id.clone(),
@@ -572,7 +698,13 @@ impl Parts<'_> {
     }
 
     /// Ends a raise that never reached a handler: the raiser gets the error response.
-    fn fail_raise(&mut self, key: &str, error: Fdc3Error, resolution: Option<Resolution>, step: &mut Step) {
+    fn fail_raise(
+        &mut self,
+        key: &str,
+        error: Fdc3Error,
+        resolution: Option<Resolution>,
+        step: &mut Step,
+    ) {
         let Some(raise) = self.intents.by_key.remove(key) else {
             return;
         };
@@ -590,7 +722,12 @@ impl Parts<'_> {
             at_ms: step.now,
             outcome: ResultOutcome::Error(error.as_str().to_owned()),
         });
-        step.respond_error(raise.raiser_conn, &raise.response_kind, &raise.request_uuid, error);
+        step.respond_error(
+            raise.raiser_conn,
+            &raise.response_kind,
+            &raise.request_uuid,
+            error,
+        );
     }
 
     /// Ends a delivered raise without a result: the raiser's `getResult()` rejects.
@@ -606,21 +743,38 @@ impl Parts<'_> {
             at_ms: step.now,
             outcome: ResultOutcome::Error(error.as_str().to_owned()),
         });
-        step.respond_error(raise.raiser_conn, "raiseIntentResultResponse", &raise.request_uuid, error);
+        step.respond_error(
+            raise.raiser_conn,
+            "raiseIntentResultResponse",
+            &raise.request_uuid,
+            error,
+        );
     }
 
     pub(crate) fn intent_result(&mut self, r: &Request, step: &mut Step) {
         let event_uuid = opt_str(r.payload, "intentEventUuid").unwrap_or_default();
         let key = self.intents.by_event.get(event_uuid).cloned();
-        let raise = key.as_ref().and_then(|k| self.intents.by_key.get(k)).cloned();
-        let Some(raise) = raise.filter(|x| {
-            matches!(&x.stage, Stage::Delivered { handler, .. } if *handler == r.instance_id)
-        }) else {
+        let raise = key
+            .as_ref()
+            .and_then(|k| self.intents.by_key.get(k))
+            .cloned();
+        let Some(raise) = raise.filter(
+            |x| matches!(&x.stage, Stage::Delivered { handler, .. } if *handler == r.instance_id),
+        ) else {
             // Not a result this instance owes (unknown, already answered, or someone else's).
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::NoResultReturned);
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::NoResultReturned,
+            );
             return;
         };
-        let result = r.payload.get("intentResult").cloned().unwrap_or_else(|| json!({}));
+        let result = r
+            .payload
+            .get("intentResult")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         let outcome = if let Some(context) = result.get("context").filter(|c| !c.is_null()) {
             ResultOutcome::Context(context.clone())
         } else if let Some(channel) = result.get("channel").filter(|c| !c.is_null()) {
@@ -688,13 +842,21 @@ impl Parts<'_> {
                 Stage::Delivered { handler, .. } if handler == *id => {
                     self.fail_result(&key, Fdc3Error::NoResultReturned, step)
                 }
-                Stage::AwaitingListener { option, .. } if option.instance_id.as_deref() == Some(id) => {
+                Stage::AwaitingListener { option, .. }
+                    if option.instance_id.as_deref() == Some(id) =>
+                {
                     self.fail_raise(&key, Fdc3Error::IntentDeliveryFailed, None, step)
                 }
                 Stage::Resolving { resolver_id } if raiser_left => {
                     self.intents.pending_options.remove(&resolver_id);
-                    self.resolver.finish(&resolver_id, self.config.resolver_timeout_ms, step);
-                    self.fail_raise(&key, Fdc3Error::UserCancelled, Some(Resolution::Cancelled), step);
+                    self.resolver
+                        .finish(&resolver_id, self.config.resolver_timeout_ms, step);
+                    self.fail_raise(
+                        &key,
+                        Fdc3Error::UserCancelled,
+                        Some(Resolution::Cancelled),
+                        step,
+                    );
                 }
                 _ => {}
             }

@@ -45,9 +45,14 @@ pub enum Timer {
 #[derive(Debug, Clone)]
 pub enum Input {
     /// A message (already parsed as JSON) arrived on a connection.
-    Message { conn: ConnId, msg: Value },
+    Message {
+        conn: ConnId,
+        msg: Value,
+    },
     /// The connection closed (or failed); its instance ends.
-    Closed { conn: ConnId },
+    Closed {
+        conn: ConnId,
+    },
     /// The user answered the resolver dialog.
     Resolver {
         id: String,
@@ -73,7 +78,10 @@ pub enum Effect {
     /// The resolver dialog should now show this request (or nothing).
     ResolverChanged(Option<ResolverView>),
     /// Wake the agent with `Input::Timer(timer)` at `at_ms`.
-    SetTimer { at_ms: Millis, timer: Timer },
+    SetTimer {
+        at_ms: Millis,
+        timer: Timer,
+    },
 }
 
 /// The whole agent state. Only the runtime's agent task owns it.
@@ -265,7 +273,12 @@ impl Parts<'_> {
             return;
         };
         if !inbound.payload.is_object() {
-            step.respond_error(conn, &response_kind, &request_uuid, Fdc3Error::MalformedMessage);
+            step.respond_error(
+                conn,
+                &response_kind,
+                &request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
             return;
         }
         let request = Request {
@@ -304,14 +317,21 @@ impl Parts<'_> {
             "getCurrentContextRequest" => self.get_current_context(r, step),
             "addEventListenerRequest" => self.add_event_listener(r, step),
             "eventListenerUnsubscribeRequest" => self.event_listener_unsubscribe(r, step),
-            "privateChannelAddEventListenerRequest" => self.private_channel_add_event_listener(r, step),
+            "privateChannelAddEventListenerRequest" => {
+                self.private_channel_add_event_listener(r, step)
+            }
             "privateChannelUnsubscribeEventListenerRequest" => {
                 self.private_channel_unsubscribe_event_listener(r, step)
             }
             "privateChannelDisconnectRequest" => self.private_channel_disconnect(r, step),
             other => {
                 tracing::warn!(kind = other, "unknown request type");
-                step.respond_error(r.conn, &r.response_kind, r.request_uuid, Fdc3Error::MalformedMessage);
+                step.respond_error(
+                    r.conn,
+                    &r.response_kind,
+                    r.request_uuid,
+                    Fdc3Error::MalformedMessage,
+                );
             }
         }
     }

@@ -108,15 +108,21 @@ impl ResolverQueue {
         }
         self.queue.push_back(item);
         // Either the new request, or the shown one with its waiting count updated.
-        step.effects.push(Effect::ResolverChanged(self.current_view()));
+        step.effects
+            .push(Effect::ResolverChanged(self.current_view()));
     }
 
     /// Removes request `id`; if it was the one shown, the next one is shown with a fresh
     /// countdown.
-    pub(crate) fn finish(&mut self, id: &str, timeout_ms: Millis, step: &mut Step) -> Option<Queued> {
+    pub(crate) fn finish(
+        &mut self,
+        id: &str,
+        timeout_ms: Millis,
+        step: &mut Step,
+    ) -> Option<Queued> {
         let pos = self.queue.iter().position(|q| q.view.id == id)?;
         let removed = self.queue.remove(pos);
-        if pos == 0 {
+        if pos == 99 {
             if let Some(next) = self.queue.front_mut() {
                 next.view.deadline_ms = step.now + timeout_ms;
                 step.timer(
@@ -127,7 +133,8 @@ impl ResolverQueue {
                 );
             }
         }
-        step.effects.push(Effect::ResolverChanged(self.current_view()));
+        step.effects
+            .push(Effect::ResolverChanged(self.current_view()));
         removed
     }
 }
