@@ -23,28 +23,56 @@ async fn upgrade_status(agent: &TestAgent, path_and_query: &str, origin: Option<
 }
 
 fn token(agent: &TestAgent) -> String {
-    interlog_server::discovery::read(&agent.runtime_dir()).unwrap().token
+    interlog_server::discovery::read(&agent.runtime_dir())
+        .unwrap()
+        .token
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn upgrade_is_checked_for_path_token_and_origin() {
-    let agent = TestAgent::start_with(|c| c.allowed_origins = vec!["https://allowed.example".into()]).await;
+    let agent =
+        TestAgent::start_with(|c| c.allowed_origins = vec!["https://allowed.example".into()]).await;
     let t = token(&agent);
     assert_eq!(upgrade_status(&agent, "/fdc3?token=wrong", None).await, 401);
     assert_eq!(upgrade_status(&agent, "/fdc3", None).await, 401);
-    assert_eq!(upgrade_status(&agent, &format!("/other?token={t}"), None).await, 404);
-    assert_eq!(upgrade_status(&agent, &format!("/fdc3?token={t}"), Some("https://evil.example")).await, 403);
-    assert_eq!(upgrade_status(&agent, &format!("/fdc3?token={t}"), Some("https://allowed.example")).await, 101);
-    assert_eq!(upgrade_status(&agent, &format!("/fdc3?token={t}"), None).await, 101);
+    assert_eq!(
+        upgrade_status(&agent, &format!("/other?token={t}"), None).await,
+        404
+    );
+    assert_eq!(
+        upgrade_status(
+            &agent,
+            &format!("/fdc3?token={t}"),
+            Some("https://evil.example")
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        upgrade_status(
+            &agent,
+            &format!("/fdc3?token={t}"),
+            Some("https://allowed.example")
+        )
+        .await,
+        101
+    );
+    assert_eq!(
+        upgrade_status(&agent, &format!("/fdc3?token={t}"), None).await,
+        101
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_identity_is_refused_and_closed() {
     let agent = TestAgent::start().await;
-    let err = interlog_server::client::Client::connect_via(&agent.runtime_dir(), "https://unknown.example/app")
-        .await
-        .err()
-        .expect("refused");
+    let err = interlog_server::client::Client::connect_via(
+        &agent.runtime_dir(),
+        "https://unknown.example/app",
+    )
+    .await
+    .err()
+    .expect("refused");
     assert!(err.to_string().contains("matches no app"), "{err}");
 }
 
@@ -58,11 +86,20 @@ async fn bad_frames_never_stop_the_agent() {
     // An unknown request type is answered MalformedMessage.
     // (No FDC3 schema exists for a made-up type, so this one is checked by hand.)
     let id = chat.request("makeCoffeeRequest", json!({})).await;
-    let r = chat.client.response(&id, "makeCoffeeResponse", crate::WAIT).await.unwrap();
+    let r = chat
+        .client
+        .response(&id, "makeCoffeeResponse", crate::WAIT)
+        .await
+        .unwrap();
     assert_eq!(r["type"], "makeCoffeeResponse");
     assert_eq!(r["payload"]["error"], "MalformedMessage");
     // A context without a type.
-    let r = chat.call("broadcastRequest", json!({ "channelId": "fdc3.channel.1", "context": { "id": {} } })).await;
+    let r = chat
+        .call(
+            "broadcastRequest",
+            json!({ "channelId": "fdc3.channel.1", "context": { "id": {} } }),
+        )
+        .await;
     assert_eq!(r["payload"]["error"], "MalformedContext");
     // Still answering.
     let r = chat.call("getInfoRequest", json!({})).await;
@@ -74,7 +111,9 @@ async fn bad_frames_never_stop_the_agent() {
     ws.send(Message::text("{not json")).await.unwrap();
     ws.send(Message::binary(vec![1u8, 2, 3])).await.unwrap();
     // An oversized frame closes only that connection, with 1009.
-    ws.send(Message::text("x".repeat(100 * 1024))).await.unwrap();
+    ws.send(Message::text("x".repeat(100 * 1024)))
+        .await
+        .unwrap();
     let close = tokio::time::timeout(Duration::from_secs(5), async {
         while let Some(frame) = ws.next().await {
             if let Ok(Message::Close(Some(f))) = frame {
@@ -87,7 +126,10 @@ async fn bad_frames_never_stop_the_agent() {
     .unwrap();
     assert_eq!(close, Some(1009));
     let r = chat.call("getInfoRequest", json!({})).await;
-    assert_eq!(r["payload"]["implementationMetadata"]["provider"], "Interlog");
+    assert_eq!(
+        r["payload"]["implementationMetadata"]["provider"],
+        "Interlog"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -114,7 +156,8 @@ async fn a_broken_app_directory_is_reported_and_the_rest_loads() {
     std::fs::write(&broken, "{ this is not json").unwrap();
     let agent = TestAgent::start_with(|c| {
         c.appd_sources.push(broken.display().to_string());
-        c.appd_sources.push(dir.path().join("missing.json").display().to_string());
+        c.appd_sources
+            .push(dir.path().join("missing.json").display().to_string());
     })
     .await;
     let problems = &agent.running().directory_problems;
@@ -124,10 +167,16 @@ async fn a_broken_app_directory_is_reported_and_the_rest_loads() {
     // The good source still loaded: the chat app can connect and raise.
     let mut chat = agent.connect(CHAT).await;
     let r = chat
-        .call("raiseIntentRequest", json!({ "intent": "CreateInteraction", "context": example_context(),
-            "app": { "appId": "interlog.log" } }))
+        .call(
+            "raiseIntentRequest",
+            json!({ "intent": "CreateInteraction", "context": example_context(),
+            "app": { "appId": "interlog.log" } }),
+        )
         .await;
-    assert_eq!(r["payload"]["intentResolution"]["source"]["appId"], "interlog.log");
+    assert_eq!(
+        r["payload"]["intentResolution"]["source"]["appId"],
+        "interlog.log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -148,7 +197,10 @@ async fn the_discovery_file_is_private_and_a_second_agent_is_refused() {
     let err = interlog_server::start(second).await.err().expect("refused");
     assert!(err.to_string().contains("already running"), "{err}");
 
-    let TestAgent { agent: running, dir: _dir } = agent;
+    let TestAgent {
+        agent: running,
+        dir: _dir,
+    } = agent;
     running.unwrap().shutdown().await;
     assert!(!file.exists(), "removed on clean shutdown");
 }

@@ -16,30 +16,48 @@ async fn seed_example_reaches_the_crm_and_its_result_reaches_the_raiser() {
 
     let target = json!({ "appId": "interlog.sample-crm", "instanceId": crm.instance_id() });
     let raise = chat
-        .request("raiseIntentRequest", json!({ "intent": "CreateInteraction", "context": example_context(), "app": target }))
+        .request(
+            "raiseIntentRequest",
+            json!({ "intent": "CreateInteraction", "context": example_context(), "app": target }),
+        )
         .await;
 
     let event = crm.wait_for(|m| m["type"] == "intentEvent").await;
     assert_eq!(event["payload"]["intent"], "CreateInteraction");
     assert_eq!(event["payload"]["context"], example_context());
     assert_eq!(event["payload"]["raiseIntentRequestUuid"], raise.as_str());
-    assert_eq!(event["payload"]["originatingApp"]["appId"], "interlog.sample-chat");
-    assert_eq!(event["payload"]["originatingApp"]["instanceId"], chat.instance_id().as_str());
+    assert_eq!(
+        event["payload"]["originatingApp"]["appId"],
+        "interlog.sample-chat"
+    );
+    assert_eq!(
+        event["payload"]["originatingApp"]["instanceId"],
+        chat.instance_id().as_str()
+    );
 
     let resolution = chat.response(&raise, "raiseIntentResponse").await;
-    assert_eq!(resolution["payload"]["intentResolution"]["source"]["instanceId"], crm.instance_id().as_str());
-    assert_eq!(resolution["payload"]["intentResolution"]["intent"], "CreateInteraction");
+    assert_eq!(
+        resolution["payload"]["intentResolution"]["source"]["instanceId"],
+        crm.instance_id().as_str()
+    );
+    assert_eq!(
+        resolution["payload"]["intentResolution"]["intent"],
+        "CreateInteraction"
+    );
 
     let mut created = example_context();
     created["id"] = json!({ "URI": "crm://interactions/1" });
     let result = json!({ "type": "fdc3.transactionResult", "status": "Created", "context": created,
         "message": "record with id \"crm://interactions/1\" was created" });
     let answer = crm
-        .call("intentResultRequest", json!({
-            "intentEventUuid": event["meta"]["eventUuid"],
-            "raiseIntentRequestUuid": raise,
-            "intentResult": { "context": result },
-        }))
+        .call(
+            "intentResultRequest",
+            json!({
+                "intentEventUuid": event["meta"]["eventUuid"],
+                "raiseIntentRequestUuid": raise,
+                "intentResult": { "context": result },
+            }),
+        )
         .await;
     assert_eq!(answer["payload"], json!({}));
     let delivered = chat.response(&raise, "raiseIntentResultResponse").await;
@@ -48,7 +66,10 @@ async fn seed_example_reaches_the_crm_and_its_result_reaches_the_raiser() {
     // The ledger has the whole exchange.
     let ledger = agent.running().handle.ledger().clone();
     let rows = ledger.list(&Default::default()).unwrap();
-    let row = rows.iter().find(|r| r.raiser_app == "interlog.sample-chat").expect("row recorded");
+    let row = rows
+        .iter()
+        .find(|r| r.raiser_app == "interlog.sample-chat")
+        .expect("row recorded");
     assert_eq!(row.state, "completed");
     assert_eq!(row.handler_app.as_deref(), Some("interlog.sample-crm"));
     assert_eq!(row.result_status.as_deref(), Some("Created"));
@@ -61,17 +82,29 @@ async fn the_builtin_log_stores_the_interaction_and_answers_created() {
     let agent = TestAgent::start().await;
     let mut chat = agent.connect(CHAT).await;
     let raise = chat
-        .request("raiseIntentRequest", json!({ "intent": "CreateInteraction", "context": example_context(),
-            "app": { "appId": "interlog.log" } }))
+        .request(
+            "raiseIntentRequest",
+            json!({ "intent": "CreateInteraction", "context": example_context(),
+            "app": { "appId": "interlog.log" } }),
+        )
         .await;
     let resolution = chat.response(&raise, "raiseIntentResponse").await;
-    assert_eq!(resolution["payload"]["intentResolution"]["source"]["appId"], "interlog.log");
+    assert_eq!(
+        resolution["payload"]["intentResolution"]["source"]["appId"],
+        "interlog.log"
+    );
     let result = chat.response(&raise, "raiseIntentResultResponse").await;
     let tr = &result["payload"]["intentResult"]["context"];
     assert_eq!(tr["type"], "fdc3.transactionResult");
     assert_eq!(tr["status"], "Created");
-    let id = tr["context"]["id"]["URI"].as_str().expect("record id").to_owned();
-    assert_eq!(tr["message"], format!("record with id \"{id}\" was created"));
+    let id = tr["context"]["id"]["URI"]
+        .as_str()
+        .expect("record id")
+        .to_owned();
+    assert_eq!(
+        tr["message"],
+        format!("record with id \"{id}\" was created")
+    );
     let mut expected = example_context();
     expected["id"] = json!({ "URI": id });
     assert_eq!(tr["context"], expected);
@@ -87,7 +120,10 @@ async fn two_candidates_without_a_resolver_is_resolver_unavailable() {
     crm.listen("CreateInteraction").await;
     let mut chat = agent.connect(CHAT).await;
     let r = chat
-        .call("raiseIntentRequest", json!({ "intent": "CreateInteraction", "context": example_context() }))
+        .call(
+            "raiseIntentRequest",
+            json!({ "intent": "CreateInteraction", "context": example_context() }),
+        )
         .await;
     assert_eq!(r["payload"]["error"], "ResolverUnavailable");
 }
@@ -99,21 +135,44 @@ async fn errors_have_their_fdc3_strings() {
     let mut bad = example_context();
     bad.as_object_mut().unwrap().remove("participants");
     let cases = [
-        (json!({ "intent": "CreateInteraction", "context": bad }), "MalformedContext"),
-        (json!({ "intent": "CreateInteraction", "context": { "name": "no type" } }), "MalformedContext"),
-        (json!({ "intent": "NoSuchIntent", "context": { "type": "fdc3.nothing" } }), "NoAppsFound"),
-        (json!({ "intent": "CreateInteraction", "context": example_context(), "app": { "appId": "nope" } }), "TargetAppUnavailable"),
-        (json!({ "intent": "CreateInteraction", "context": example_context(),
-            "app": { "appId": "interlog.sample-crm", "instanceId": "gone" } }), "TargetInstanceUnavailable"),
-        (json!({ "intent": "CreateInteraction", "context": { "type": "fdc3.instrument", "id": { "ticker": "X" } },
-            "app": { "appId": "interlog.sample-crm" } }), "NoAppsFound"),
+        (
+            json!({ "intent": "CreateInteraction", "context": bad }),
+            "MalformedContext",
+        ),
+        (
+            json!({ "intent": "CreateInteraction", "context": { "name": "no type" } }),
+            "MalformedContext",
+        ),
+        (
+            json!({ "intent": "NoSuchIntent", "context": { "type": "fdc3.nothing" } }),
+            "NoAppsFound",
+        ),
+        (
+            json!({ "intent": "CreateInteraction", "context": example_context(), "app": { "appId": "nope" } }),
+            "TargetAppUnavailable",
+        ),
+        (
+            json!({ "intent": "CreateInteraction", "context": example_context(),
+            "app": { "appId": "interlog.sample-crm", "instanceId": "gone" } }),
+            "TargetInstanceUnavailable",
+        ),
+        (
+            json!({ "intent": "CreateInteraction", "context": { "type": "fdc3.instrument", "id": { "ticker": "X" } },
+            "app": { "appId": "interlog.sample-crm" } }),
+            "NoAppsFound",
+        ),
     ];
     for (payload, expected) in cases {
         let r = chat.call("raiseIntentRequest", payload.clone()).await;
         assert_eq!(r["payload"]["error"], expected, "for {payload}");
     }
     // Every one of them is on record.
-    let rows = agent.running().handle.ledger().list(&Default::default()).unwrap();
+    let rows = agent
+        .running()
+        .handle
+        .ledger()
+        .list(&Default::default())
+        .unwrap();
     assert_eq!(rows.iter().filter(|r| r.state == "failed").count(), 6);
 }
 
@@ -125,7 +184,10 @@ async fn a_handler_that_leaves_fails_the_raise_instead_of_hanging() {
     let mut chat = agent.connect(CHAT).await;
     let target = json!({ "appId": "interlog.sample-crm", "instanceId": crm.instance_id() });
     let raise = chat
-        .request("raiseIntentRequest", json!({ "intent": "CreateInteraction", "context": example_context(), "app": target }))
+        .request(
+            "raiseIntentRequest",
+            json!({ "intent": "CreateInteraction", "context": example_context(), "app": target }),
+        )
         .await;
     crm.wait_for(|m| m["type"] == "intentEvent").await;
     chat.response(&raise, "raiseIntentResponse").await;
@@ -133,5 +195,9 @@ async fn a_handler_that_leaves_fails_the_raise_instead_of_hanging() {
     crm.client.goodbye().await;
     let r = chat.response(&raise, "raiseIntentResultResponse").await;
     assert_eq!(r["payload"]["error"], "NoResultReturned");
-    assert!(left.elapsed() < Duration::from_secs(1), "took {:?}", left.elapsed());
+    assert!(
+        left.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        left.elapsed()
+    );
 }

@@ -19,11 +19,16 @@ pub const TEST_A: &str = "https://apps.interlog.example/test-a/";
 pub const WAIT: Duration = Duration::from_secs(5);
 
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 pub fn example_context() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture("create-interaction.context.json")).unwrap()).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(fixture("create-interaction.context.json")).unwrap(),
+    )
+    .unwrap()
 }
 
 /// A running agent in its own temporary data and runtime folders.
@@ -47,7 +52,10 @@ impl TestAgent {
         config.agent.resolver_available = false;
         adjust(&mut config);
         let agent = interlog_server::start(config).await.expect("agent starts");
-        let test = TestAgent { agent: Some(agent), dir };
+        let test = TestAgent {
+            agent: Some(agent),
+            dir,
+        };
         test.wait_for_builtin_log().await;
         test
     }
@@ -73,10 +81,16 @@ impl TestAgent {
         let mut probe = self.connect(TEST_A).await;
         for _ in 0..50 {
             let id = probe
-                .request("findInstancesRequest", json!({"app": {"appId": "interlog.log"}}))
+                .request(
+                    "findInstancesRequest",
+                    json!({"app": {"appId": "interlog.log"}}),
+                )
                 .await;
             let r = probe.response(&id, "findInstancesResponse").await;
-            if r["payload"]["appIdentifiers"].as_array().is_some_and(|a| !a.is_empty()) {
+            if r["payload"]["appIdentifiers"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+            {
                 probe.client.goodbye().await;
                 return;
             }
@@ -97,11 +111,18 @@ impl App {
     }
 
     pub async fn request(&mut self, kind: &str, payload: Value) -> String {
-        self.client.request(kind, payload).await.expect("request sent")
+        self.client
+            .request(kind, payload)
+            .await
+            .expect("request sent")
     }
 
     pub async fn wait_for(&mut self, want: impl Fn(&Value) -> bool) -> Value {
-        let msg = self.client.wait_for(WAIT, want).await.expect("expected message arrives");
+        let msg = self
+            .client
+            .wait_for(WAIT, want)
+            .await
+            .expect("expected message arrives");
         schema::assert_valid(&msg);
         msg
     }
@@ -124,7 +145,9 @@ impl App {
     }
 
     pub async fn listen(&mut self, intent: &str) {
-        let r = self.call("addIntentListenerRequest", json!({ "intent": intent })).await;
+        let r = self
+            .call("addIntentListenerRequest", json!({ "intent": intent }))
+            .await;
         assert!(r["payload"]["listenerUUID"].is_string(), "{r}");
     }
 }

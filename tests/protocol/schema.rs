@@ -21,7 +21,9 @@ fn patched(file: &str, mut schema: Value) -> Value {
             .pointer_mut("/properties/payload")
             .and_then(Value::as_object_mut)
             .expect("agentResponse has a payload");
-        let one_of = payload.remove("oneOf").expect("the oneOf quirk is still there");
+        let one_of = payload
+            .remove("oneOf")
+            .expect("the oneOf quirk is still there");
         payload.insert("anyOf".into(), one_of);
     }
     schema
@@ -41,8 +43,13 @@ fn schemas() -> &'static ApiSchemas {
         }
         let registry = registry.prepare().unwrap();
         let mut by_type = HashMap::new();
-        for (file, schema) in bundled::API.iter().map(|(f, t)| (*f, serde_json::from_str::<Value>(t).unwrap())) {
-            let Some(stem) = file.strip_suffix(".schema.json") else { continue };
+        for (file, schema) in bundled::API
+            .iter()
+            .map(|(f, t)| (*f, serde_json::from_str::<Value>(t).unwrap()))
+        {
+            let Some(stem) = file.strip_suffix(".schema.json") else {
+                continue;
+            };
             let validator = jsonschema::options()
                 .with_registry(&registry)
                 .should_validate_formats(true)
@@ -62,7 +69,9 @@ fn schemas() -> &'static ApiSchemas {
 
 /// Panics with the message and the schema errors unless `msg` fits the schema of its type.
 pub fn assert_valid(msg: &Value) {
-    let kind = msg["type"].as_str().unwrap_or_else(|| panic!("message without type: {msg}"));
+    let kind = msg["type"]
+        .as_str()
+        .unwrap_or_else(|| panic!("message without type: {msg}"));
     let validator = schemas()
         .by_type
         .get(kind)
@@ -102,7 +111,10 @@ fn vendored_schemas_are_the_published_ones() {
     for (dir, files) in [("api", bundled::API), ("context", bundled::CONTEXT)] {
         for (file, text) in files {
             let published = std::fs::read_to_string(shared.join(dir).join(file)).unwrap();
-            assert_eq!(&published, text, "{dir}/{file} differs from the published schema");
+            assert_eq!(
+                &published, text,
+                "{dir}/{file} differs from the published schema"
+            );
         }
     }
 }

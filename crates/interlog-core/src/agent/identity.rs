@@ -140,17 +140,26 @@ impl Parts<'_> {
     }
 
     pub(crate) fn get_app_metadata(&mut self, r: &Request, step: &mut Step) {
-        let target = r.payload.get("app").and_then(AppTarget::read);
-        let found = target.as_ref().and_then(|t| {
-            let app = self.directory.get(&t.app_id)?;
-            match &t.instance_id {
+        // No `app` (or one that is not an AppIdentifier) does not fit the request's schema.
+        let Some(t) = r.payload.get("app").and_then(AppTarget::read) else {
+            step.respond_error(
+                r.conn,
+                &r.response_kind,
+                r.request_uuid,
+                Fdc3Error::MalformedMessage,
+            );
+            return;
+        };
+        let found = self
+            .directory
+            .get(&t.app_id)
+            .and_then(|app| match &t.instance_id {
                 None => Some(app.metadata(None)),
                 Some(i) => {
                     let running = self.state.get(i).is_some_and(|x| x.app_id == t.app_id);
                     running.then(|| app.metadata(Some(i)))
                 }
-            }
-        });
+            });
         match found {
             Some(meta) => step.respond(
                 r.conn,

@@ -23,7 +23,7 @@ use crate::config::AgentConfig;
 use crate::directory::Directory;
 use crate::errors::Fdc3Error;
 use crate::ids::IdSource;
-use crate::message::{response_type_for, Inbound, Millis, Outbox};
+use crate::message::{is_wrong_string, response_type_for, Inbound, Millis, Outbox};
 
 /// A connection as the runtime numbers it (a WebSocket, or an in-process app).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -82,6 +82,20 @@ pub enum Effect {
         at_ms: Millis,
         timer: Timer,
     },
+}
+
+/// Optional request fields the schemas type as string (or null). Read leniently elsewhere, so a
+/// value of another type (a `contextType: 5` would read as "any type") is refused here as
+/// `MalformedMessage`.
+fn optional_string_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "addContextListenerRequest" => &["channelId", "contextType"],
+        "getCurrentContextRequest" => &["contextType"],
+        "findIntentRequest" | "findIntentsByContextRequest" => &["resultType"],
+        "addEventListenerRequest" => &["type"],
+        "privateChannelAddEventListenerRequest" => &["listenerType"],
+        _ => &[],
+    }
 }
 
 /// The whole agent state. Only the runtime's agent task owns it.
@@ -272,7 +286,10 @@ impl Parts<'_> {
             tracing::warn!(conn = conn.0, kind = %inbound.kind, "dropped a request without meta.requestUuid");
             return;
         };
-        if !inbound.payload.is_object() {
+        let wrong_field = optional_string_fields(&inbound.kind)
+            .iter()
+            .any(|f| is_wrong_string(&inbound.payload, f));
+        if !inbound.payload.is_object() || wrong_field {
             step.respond_error(
                 conn,
                 &response_kind,

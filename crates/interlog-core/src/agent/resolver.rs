@@ -122,7 +122,7 @@ impl ResolverQueue {
     ) -> Option<Queued> {
         let pos = self.queue.iter().position(|q| q.view.id == id)?;
         let removed = self.queue.remove(pos);
-        if pos == 99 {
+        if pos == 0 {
             if let Some(next) = self.queue.front_mut() {
                 next.view.deadline_ms = step.now + timeout_ms;
                 step.timer(

@@ -703,3 +703,52 @@ fn typed_private_channel_listeners_get_only_their_events() {
             .error("AccessDenied")],
     );
 }
+
+#[test]
+fn user_channel_changed_event_listeners() {
+    let mut s = Scenario::new();
+    let (a, _) = s.connect(CHAT_URL);
+    for payload in [
+        json!({"type": "USER_CHANNEL_CHANGED"}),
+        json!({"type": null}),
+    ] {
+        let req = s.request(a, "addEventListenerRequest", payload);
+        let m = one(&s.take(), a, "addEventListenerResponse");
+        assert_eq!(m["meta"]["requestUuid"], req.as_str());
+        assert!(m["payload"]["listenerUUID"].is_string(), "{m}");
+    }
+    let req = s.request(a, "addEventListenerRequest", json!({"type": "bogus"}));
+    check(
+        &s.take(),
+        &[msg(a, "addEventListenerResponse")
+            .answers(&req)
+            .error("MalformedMessage")],
+    );
+    let req = s.request(a, "addEventListenerRequest", json!({}));
+    let uuid = one(&s.take(), a, "addEventListenerResponse")["payload"]["listenerUUID"].clone();
+    assert!(uuid.is_string(), "{req}");
+    let req = s.request(
+        a,
+        "eventListenerUnsubscribeRequest",
+        json!({"listenerUUID": uuid}),
+    );
+    check(
+        &s.take(),
+        &[msg(a, "eventListenerUnsubscribeResponse")
+            .answers(&req)
+            .at("/payload", json!({}))],
+    );
+    let req = s.request(
+        a,
+        "eventListenerUnsubscribeRequest",
+        json!({"listenerUUID": uuid}),
+    );
+    check(
+        &s.take(),
+        &[msg(a, "eventListenerUnsubscribeResponse")
+            .answers(&req)
+            .error("MalformedMessage")],
+    );
+    // The channel change is told whether or not anyone listens.
+    join(&mut s, a, "fdc3.channel.5");
+}

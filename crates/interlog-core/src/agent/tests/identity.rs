@@ -395,7 +395,6 @@ fn get_app_metadata() {
     for app in [
         json!({"appId": "nope"}),
         json!({"appId": "crm", "instanceId": "nope"}),
-        json!("crm"),
     ] {
         let req = s.request(chat, "getAppMetadataRequest", json!({ "app": app }));
         check(
@@ -403,6 +402,20 @@ fn get_app_metadata() {
             &[msg(chat, "getAppMetadataResponse")
                 .answers(&req)
                 .error("TargetAppUnavailable")],
+        );
+    }
+    // A payload that does not fit the schema (`app` is a required AppIdentifier).
+    for payload in [
+        json!({}),
+        json!({"app": "crm"}),
+        json!({"app": {"title": "CRM"}}),
+    ] {
+        let req = s.request(chat, "getAppMetadataRequest", payload);
+        check(
+            &s.take(),
+            &[msg(chat, "getAppMetadataResponse")
+                .answers(&req)
+                .error("MalformedMessage")],
         );
     }
 }
@@ -493,4 +506,99 @@ fn open_cannot_launch_yet() {
             .answers(&req)
             .error("MalformedContext")],
     );
+}
+
+#[test]
+fn the_instance_uuid_never_reaches_other_apps() {
+    let mut s = Scenario::new();
+    let (crm, wcp5) = s.connect_with(json!({"identityUrl": CRM_URL, "actualUrl": CRM_URL}));
+    let secret = wcp5["instanceUuid"].as_str().unwrap().to_owned();
+    let crm_id = wcp5["instanceId"].as_str().unwrap().to_owned();
+    let (chat, _) = s.connect(CHAT_URL);
+    s.listen(crm, "CreateInteraction");
+    let mut to_chat = Vec::new();
+    for (kind, payload) in [
+        ("findInstancesRequest", json!({"app": {"appId": "crm"}})),
+        (
+            "getAppMetadataRequest",
+            json!({"app": {"appId": "crm", "instanceId": crm_id}}),
+        ),
+        ("findIntentRequest", json!({"intent": "CreateInteraction"})),
+        (
+            "findIntentsByContextRequest",
+            json!({"context": interaction()}),
+        ),
+        (
+            "raiseIntentRequest",
+            json!({"intent": "CreateInteraction", "context": interaction()}),
+        ),
+    ] {
+        s.request(chat, kind, payload);
+        to_chat.extend(s.sent_to(chat));
+    }
+    let event = s
+        .sent_to(crm)
+        .into_iter()
+        .find(|m| m["type"] == "intentEvent");
+    let event = event.expect("the raise reached crm");
+    s.answer(crm, &event, json!({ "context": transaction_result() }));
+    to_chat.extend(s.sent_to(chat));
+    assert_eq!(to_chat.len(), 6, "{to_chat:#?}");
+    for m in &to_chat {
+        assert!(m["payload"].get("error").is_none(), "{m}");
+        assert!(!m.to_string().contains(&secret), "the secret leaked: {m}");
+    }
+    assert!(to_chat.iter().any(|m| m.to_string().contains(&crm_id)));
+}
+
+#[test]
+fn optional_string_fields_of_another_type_are_malformed() {
+    let mut s = Scenario::new();
+    let (a, _) = s.connect(CHAT_URL);
+    let cases = [
+        (
+            "addContextListenerRequest",
+            json!({"channelId": 5, "contextType": null}),
+        ),
+        (
+            "addContextListenerRequest",
+            json!({"channelId": null, "contextType": 5}),
+        ),
+        (
+            "getCurrentContextRequest",
+            json!({"channelId": "fdc3.channel.1", "contextType": ["fdc3.instrument"]}),
+        ),
+        (
+            "findIntentRequest",
+            json!({"intent": "CreateInteraction", "resultType": 5}),
+        ),
+        (
+            "findIntentsByContextRequest",
+            json!({"context": interaction(), "resultType": true}),
+        ),
+        ("addEventListenerRequest", json!({"type": 5})),
+        (
+            "privateChannelAddEventListenerRequest",
+            json!({"privateChannelId": "x", "listenerType": 5}),
+        ),
+    ];
+    for (kind, payload) in cases {
+        let req = s.request(a, kind, payload.clone());
+        let response = kind.replace("Request", "Response");
+        let fx = s.take();
+        assert_eq!(outline(&fx), [format!("send 1 {response}")], "{payload}");
+        check(
+            &fx,
+            &[msg(a, &response).answers(&req).error("MalformedMessage")],
+        );
+    }
+    // null is fine where the schema allows it.
+    let req = s.request(
+        a,
+        "addContextListenerRequest",
+        json!({"channelId": null, "contextType": null}),
+    );
+    let m = one(&s.take(), a, "addContextListenerResponse");
+    assert_eq!(m["meta"]["requestUuid"], req.as_str());
+    assert!(m["payload"]["listenerUUID"].is_string(), "{m}");
 }

@@ -878,3 +878,27 @@ fn find_intents_by_context() {
             .error("MalformedContext")],
     );
 }
+
+#[test]
+fn find_intent_and_listener_requests_need_their_fields() {
+    let mut t = ChatAndCrm::new();
+    let cases = [
+        ("findIntentRequest", json!({})),
+        ("addIntentListenerRequest", json!({})),
+        ("addIntentListenerRequest", json!({"intent": ""})),
+        (
+            "intentListenerUnsubscribeRequest",
+            json!({"listenerUUID": "nope"}),
+        ),
+    ];
+    for (kind, payload) in cases {
+        let req = t.s.request(t.crm, kind, payload.clone());
+        let response = kind.replace("Request", "Response");
+        check(
+            &t.s.take(),
+            &[msg(t.crm, &response)
+                .answers(&req)
+                .error("MalformedMessage")],
+        );
+    }
+}
