@@ -161,7 +161,8 @@ impl Channels {
         }
     }
 
-    /// Private-channel event to the *other* parties' listeners (never back to the cause).
+    /// Private-channel event to the *other* parties (never back to the cause): one message per
+    /// instance with a matching listener, as the client fans it out to its own listeners.
     fn notify_private(
         &self,
         state: &State,
@@ -171,15 +172,22 @@ impl Channels {
         payload: &Value,
         step: &mut Step,
     ) {
+        let mut notified: Vec<&str> = Vec::new();
         for l in &self.pc_listeners {
             let wanted = l
                 .listener_type
                 .as_deref()
                 .is_none_or(|t| t == event.listener_type());
-            if l.channel_id == channel_id && l.instance_id != from_instance && wanted {
-                if let Some(i) = state.get(&l.instance_id) {
-                    step.event(i.conn, event.kind(), payload.clone());
-                }
+            if l.channel_id != channel_id
+                || l.instance_id == from_instance
+                || !wanted
+                || notified.contains(&l.instance_id.as_str())
+            {
+                continue;
+            }
+            if let Some(i) = state.get(&l.instance_id) {
+                step.event(i.conn, event.kind(), payload.clone());
+                notified.push(&l.instance_id);
             }
         }
     }
