@@ -204,3 +204,43 @@ async fn the_discovery_file_is_private_and_a_second_agent_is_refused() {
     running.unwrap().shutdown().await;
     assert!(!file.exists(), "removed on clean shutdown");
 }
+
+/// A `/v2/apps` URL is a directory source too: serve one from a tiny HTTP server.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_directory_url_is_loaded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = r#"{"applications": [{"appId": "remote.crm", "title": "Remote CRM", "type": "web",
+        "details": {"url": "https://remote.example/crm"},
+        "interop": {"intents": {"listensFor": {"CreateInteraction": {"contexts": ["fdc3.interaction"]}}}}}]}"#;
+    let server = tokio::spawn(async move {
+        // Serve every request the agent makes (it makes one).
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let n = socket.read(&mut buf).await.unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..n]).to_string();
+            let (status, text) = if request.starts_with("GET /v2/apps ") {
+                ("200 OK", body)
+            } else {
+                ("404 Not Found", "")
+            };
+            let reply = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+            let _ = socket.write_all(reply.as_bytes()).await;
+        }
+    });
+    let agent = TestAgent::start_with(|c| {
+        c.appd_sources.push(format!("http://{addr}/v2/apps"));
+        c.appd_sources.push(format!("http://{addr}/missing"));
+    })
+    .await;
+    let problems = &agent.running().directory_problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("/missing"), "{problems:?}");
+    let remote = agent.connect("https://remote.example/crm").await;
+    assert_eq!(remote.client.app_id, "remote.crm");
+    server.abort();
+}
