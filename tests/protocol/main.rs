@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod intents;
+mod launch;
 mod schema;
 
 use std::path::PathBuf;

@@ -24,6 +24,10 @@ pub struct AgentConfig {
     pub dead_after_ms: Millis,
     /// How long an ended instance's identity may be reclaimed by a reconnect.
     pub reconnect_window_ms: Millis,
+    /// Start `native` apps (AppD `details.path`) for `open` and raises.
+    pub launch_native: bool,
+    /// How long a launched app may take to connect (then `AppTimeout` / `IntentDeliveryFailed`).
+    pub launch_timeout_ms: Millis,
 }
 
 impl Default for AgentConfig {
@@ -39,6 +43,8 @@ impl Default for AgentConfig {
             not_responding_after_ms: 15_000,
             dead_after_ms: 45_000,
             reconnect_window_ms: 300_000,
+            launch_native: true,
+            launch_timeout_ms: 20_000,
         }
     }
 }

@@ -42,6 +42,21 @@ impl AppRecord {
         self.details.get("url").and_then(Value::as_str)
     }
 
+    /// The program to start for a `native` app (`details.path`) and its arguments.
+    pub fn native_command(&self) -> Option<(String, Vec<String>)> {
+        if self.app_type != "native" {
+            return None;
+        }
+        let path = self.details.get("path")?.as_str()?.to_owned();
+        let arguments = self
+            .details
+            .get("arguments")
+            .and_then(Value::as_str)
+            .map(|a| a.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        Some((path, arguments))
+    }
+
     pub fn icon(&self) -> Option<&str> {
         self.raw.pointer("/icons/0/src").and_then(Value::as_str)
     }

@@ -49,6 +49,32 @@ impl Client {
     }
 
     pub async fn connect(found: &Discovery, identity_url: &str) -> Result<Client, ClientError> {
+        Client::connect_as(found, identity_url, None).await
+    }
+
+    /// Connects an app that Interlog launched: it quotes the identity it was given in
+    /// `INTERLOG_INSTANCE_ID` / `INTERLOG_INSTANCE_UUID`.
+    pub async fn connect_launched(identity_url: &str) -> Result<Client, ClientError> {
+        let runtime_dir = std::env::var_os("INTERLOG_RUNTIME_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| discovery::runtime_dir(&discovery::default_data_dir()));
+        let found = discovery::read(&runtime_dir)?;
+        let identity = match (
+            std::env::var("INTERLOG_INSTANCE_ID"),
+            std::env::var("INTERLOG_INSTANCE_UUID"),
+        ) {
+            (Ok(id), Ok(secret)) => Some((id, secret)),
+            _ => None,
+        };
+        Client::connect_as(&found, identity_url, identity).await
+    }
+
+    /// Connects, optionally quoting an identity (`instanceId`, `instanceUuid`) to reclaim.
+    pub async fn connect_as(
+        found: &Discovery,
+        identity_url: &str,
+        identity: Option<(String, String)>,
+    ) -> Result<Client, ClientError> {
         let url = format!("{}?token={}", found.url, found.token);
         let (ws, _) = tokio_tungstenite::connect_async(url)
             .await
@@ -61,10 +87,15 @@ impl Client {
             instance_uuid: String::new(),
             validation: Value::Null,
         };
+        let mut payload = json!({ "identityUrl": identity_url, "actualUrl": identity_url });
+        if let Some((instance_id, instance_uuid)) = identity {
+            payload["instanceId"] = json!(instance_id);
+            payload["instanceUuid"] = json!(instance_uuid);
+        }
         client
             .send(&json!({
                 "type": "WCP4ValidateAppIdentity",
-                "payload": { "identityUrl": identity_url, "actualUrl": identity_url },
+                "payload": payload,
                 "meta": { "connectionAttemptUuid": uuid::Uuid::new_v4().to_string(), "timestamp": iso_time(now_ms()) }
             }))
             .await?;

@@ -146,7 +146,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
     }
     tracing::info!(apps = directory.len(), "app directory loaded");
     let agent = Agent::new(config.agent.clone(), directory, Box::new(RandomIds));
-    let handle = AgentHandle::spawn(agent, ledger);
+    let launcher = runtime::Launcher {
+        runtime_dir: runtime_dir.clone(),
+    };
+    let handle = AgentHandle::spawn(agent, ledger, launcher);
 
     let listener = TcpListener::bind(("127.0.0.1", config.port))
         .await

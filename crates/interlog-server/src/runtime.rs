@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use interlog_core::agent::{ResolverChoice, ResolverView};
+use interlog_core::agent::{LaunchRequest, ResolverChoice, ResolverView};
 use interlog_core::message::Millis;
 use interlog_core::{Agent, ConnId, Effect, Input, Timer};
 use interlog_store::Ledger;
@@ -69,7 +69,7 @@ pub fn now_ms() -> Millis {
 
 impl AgentHandle {
     /// Starts the agent task on the current tokio runtime.
-    pub fn spawn(agent: Agent, ledger: Ledger) -> AgentHandle {
+    pub fn spawn(agent: Agent, ledger: Ledger, launcher: Launcher) -> AgentHandle {
         let (tx, rx) = mpsc::unbounded_channel();
         let (ui, _) = broadcast::channel(64);
         let handle = AgentHandle {
@@ -87,6 +87,7 @@ impl AgentHandle {
             timers: BinaryHeap::new(),
             timer_seq: 0,
             pipeline: VecDeque::new(),
+            launcher,
         };
         tokio::spawn(task.run());
         handle
@@ -155,6 +156,40 @@ struct AgentTask {
     timers: BinaryHeap<Reverse<(Millis, u64, TimerEntry)>>,
     timer_seq: u64,
     pipeline: VecDeque<Batch>,
+    launcher: Launcher,
+}
+
+/// Starts native apps: the program from the directory, with the identity it must quote and
+/// where to find the agent in its environment.
+#[derive(Debug, Clone, Default)]
+pub struct Launcher {
+    /// `INTERLOG_RUNTIME_DIR` for the launched app, so it finds this agent's `agent.json`.
+    pub runtime_dir: std::path::PathBuf,
+}
+
+impl Launcher {
+    fn start(&self, request: &LaunchRequest) -> std::io::Result<()> {
+        let mut child = tokio::process::Command::new(&request.path)
+            .args(&request.arguments)
+            .env("INTERLOG_RUNTIME_DIR", &self.runtime_dir)
+            .env("INTERLOG_APP_ID", &request.app_id)
+            .env("INTERLOG_INSTANCE_ID", &request.instance_id)
+            .env("INTERLOG_INSTANCE_UUID", &request.instance_uuid)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(false)
+            .spawn()?;
+        let app_id = request.app_id.clone();
+        // Reap it when it exits, so no zombie is left behind.
+        tokio::spawn(async move {
+            match child.wait().await {
+                Ok(status) => tracing::info!(app = %app_id, %status, "launched app exited"),
+                Err(e) => {
+                    tracing::warn!(app = %app_id, error = %e, "launched app could not be waited for")
+                }
+            }
+        });
+        Ok(())
+    }
 }
 
 /// `Timer` wrapped so it can sit in the heap (ordered by deadline, then insertion).
@@ -299,6 +334,17 @@ impl AgentTask {
             }
             Effect::ResolverChanged(view) => {
                 let _ = self.ui.send(UiEvent::ResolverChanged(view));
+            }
+            Effect::Launch(request) => {
+                if let Err(e) = self.launcher.start(&request) {
+                    tracing::warn!(app = %request.app_id, path = %request.path, error = %e, "cannot start app");
+                    let failed = Input::LaunchFailed {
+                        launch_id: request.launch_id,
+                        reason: e.to_string(),
+                    };
+                    let effects = self.agent.handle(failed, now_ms());
+                    self.push(effects);
+                }
             }
             // Handled when the batch was pushed.
             Effect::Record(_) | Effect::SetTimer { .. } => {}

@@ -430,6 +430,10 @@ impl Parts<'_> {
             r.request_uuid,
             json!({ "listenerUUID": uuid }),
         );
+        if channel_id.is_none() {
+            // An app started by `open` with a context gets it on its first matching listener.
+            self.deliver_open_context(&r.instance_id, context_type.as_deref(), step);
+        }
         if let Some(id) = channel_id {
             if self
                 .channels

@@ -21,6 +21,22 @@ impl Parts<'_> {
             .unwrap_or(Value::Null);
         let identity_url = opt_str(&msg.payload, "identityUrl");
         let actual_url = opt_str(&msg.payload, "actualUrl").or(identity_url);
+        // An app Interlog started quotes the identity it was given; that secret, not a URL,
+        // says who it is (a native app has no URL to match).
+        let launched = opt_str(&msg.payload, "instanceUuid")
+            .and_then(|secret| self.launches.by_secret(secret))
+            .filter(|l| opt_str(&msg.payload, "instanceId") == Some(l.instance_id.as_str()))
+            .map(|l| {
+                (
+                    l.app_id.clone(),
+                    l.instance_id.clone(),
+                    l.instance_uuid.clone(),
+                )
+            });
+        if let Some((app_id, instance_id, instance_uuid)) = launched {
+            self.admit(conn, &attempt, app_id, instance_id, instance_uuid, step);
+            return;
+        }
         let app = match identity_url {
             None => Err("WCP4ValidateAppIdentity needs a string identityUrl".to_owned()),
             Some(url) => match self.directory.match_identity_url(url) {
@@ -80,6 +96,19 @@ impl Parts<'_> {
         }
         let (instance_id, instance_uuid) =
             identity.unwrap_or_else(|| (step.ids.uuid(), step.ids.secret()));
+        self.admit(conn, &attempt, app_id, instance_id, instance_uuid, step);
+    }
+
+    /// Registers a validated instance and answers WCP5.
+    fn admit(
+        &mut self,
+        conn: ConnId,
+        attempt: &Value,
+        app_id: String,
+        instance_id: String,
+        instance_uuid: String,
+        step: &mut Step,
+    ) {
         self.state.insert(Instance {
             instance_id: instance_id.clone(),
             app_id: app_id.clone(),
@@ -96,7 +125,7 @@ impl Parts<'_> {
         let implementation = self.implementation_metadata(&app_id, &instance_id);
         let reply = step.outbox().wcp(
             "WCP5ValidateAppIdentityResponse",
-            &attempt,
+            attempt,
             json!({
                 "appId": app_id,
                 "instanceId": instance_id,
@@ -105,7 +134,7 @@ impl Parts<'_> {
             }),
         );
         step.send(conn, reply);
-        self.after_instance_connected(&instance_id, step);
+        self.complete_launch(&instance_id, step);
     }
 
     fn implementation_metadata(&self, app_id: &str, instance_id: &str) -> Value {
@@ -208,22 +237,44 @@ impl Parts<'_> {
         );
     }
 
-    /// `open`: Interlog cannot launch apps yet (no in-window web apps, no process launcher), so
-    /// a known app answers `ErrorOnLaunch` at once rather than leaving the caller waiting.
+    /// `open`: starts a new instance of the app (native apps with `details.path`); answered
+    /// once the instance has connected, or with `AppTimeout`. An app Interlog cannot start
+    /// answers `ErrorOnLaunch` at once rather than leaving the caller waiting.
     pub(crate) fn open(&mut self, r: &Request, step: &mut Step) {
-        let error = match r.payload.get("app").and_then(AppTarget::read) {
-            None => Fdc3Error::MalformedMessage,
-            Some(t) if self.directory.get(&t.app_id).is_none() => Fdc3Error::AppNotFound,
-            Some(_) => match r.payload.get("context") {
-                Some(ctx)
-                    if !ctx.is_null() && crate::context_schema::validate_context(ctx).is_err() =>
-                {
-                    Fdc3Error::MalformedContext
-                }
-                _ => Fdc3Error::ErrorOnLaunch,
-            },
+        let context = r.payload.get("context").filter(|c| !c.is_null()).cloned();
+        let target = r.payload.get("app").and_then(AppTarget::read);
+        let error = match &target {
+            None => Some(Fdc3Error::MalformedMessage),
+            Some(t) if self.directory.get(&t.app_id).is_none() => Some(Fdc3Error::AppNotFound),
+            Some(_)
+                if context
+                    .as_ref()
+                    .is_some_and(|c| crate::context_schema::validate_context(c).is_err()) =>
+            {
+                Some(Fdc3Error::MalformedContext)
+            }
+            Some(_) => None,
         };
-        step.respond_error(r.conn, &r.response_kind, r.request_uuid, error);
+        if let Some(error) = error {
+            step.respond_error(r.conn, &r.response_kind, r.request_uuid, error);
+            return;
+        }
+        let (Some(target), Some(opener_app)) = (
+            target,
+            self.state.get(&r.instance_id).map(|i| i.app_id.clone()),
+        ) else {
+            return;
+        };
+        let purpose = super::launch::Purpose::Open {
+            conn: r.conn,
+            request_uuid: r.request_uuid.to_owned(),
+            response_kind: r.response_kind.clone(),
+            context,
+            opener: app_identifier(&opener_app, &r.instance_id),
+        };
+        if let Err(error) = self.launch(&target.app_id, purpose, step) {
+            step.respond_error(r.conn, &r.response_kind, r.request_uuid, error);
+        }
     }
 
     /// Heartbeats: ping everyone, mark the silent ones not responding, end the dead.

@@ -39,6 +39,8 @@ enum Stage {
     Resolving {
         resolver_id: String,
     },
+    /// A new instance of the chosen app is being started.
+    Launching,
     AwaitingListener {
         option: RaiseOption,
         resolution: Resolution,
@@ -344,6 +346,34 @@ impl Parts<'_> {
         options
     }
 
+    /// "Start a new instance" options: directory apps Interlog can launch that declare the
+    /// intent for this context.
+    fn launchable_options(
+        &self,
+        intents: &[String],
+        ctx_type: Option<&str>,
+        only_app: Option<&str>,
+    ) -> Vec<RaiseOption> {
+        let mut options = Vec::new();
+        for app in self.directory.apps() {
+            if only_app.is_some_and(|a| a != app.app_id)
+                || !super::launch::launchable(app, self.config.launch_native)
+            {
+                continue;
+            }
+            for intent in intents {
+                if app.accepts(intent, ctx_type) {
+                    options.push(RaiseOption {
+                        intent: intent.clone(),
+                        app_id: app.app_id.clone(),
+                        instance_id: None,
+                    });
+                }
+            }
+        }
+        options
+    }
+
     /// `raiseIntent` and `raiseIntentForContext`.
     pub(crate) fn raise(&mut self, r: &Request, for_context: bool, step: &mut Step) {
         let key = step.ids.uuid();
@@ -431,7 +461,8 @@ impl Parts<'_> {
             None => self.known_intents(),
         };
         let Some(target) = target else {
-            let options = self.running_options(&intents, ctx_type, None);
+            let mut options = self.running_options(&intents, ctx_type, None);
+            options.extend(self.launchable_options(&intents, ctx_type, None));
             return match options.len() {
                 0 => no(Fdc3Error::NoAppsFound),
                 1 => Ok((options, Resolution::SingleCandidate)),
@@ -479,6 +510,11 @@ impl Parts<'_> {
         }
         if !declared_any && !app.listens_for.is_empty() {
             return no(Fdc3Error::NoAppsFound);
+        }
+        // Contract: a raise at {appId} alone starts a new instance when Interlog can.
+        let launch = self.launchable_options(&intents, ctx_type, Some(&app.app_id));
+        if let Some(first) = launch.into_iter().next() {
+            return Ok((vec![first], Resolution::Targeted));
         }
         let options = self.running_options(&intents, ctx_type, Some(&app.app_id));
         match options.len() {
@@ -621,6 +657,24 @@ impl Parts<'_> {
         let Some(raise) = self.intents.by_key.get(key).cloned() else {
             return;
         };
+        if option.instance_id.is_none() {
+            let purpose = super::launch::Purpose::Raise {
+                key: key.to_owned(),
+                intent: option.intent.clone(),
+                resolution,
+            };
+            match self.launch(&option.app_id, purpose, step) {
+                Ok(()) => {
+                    if let Some(x) = self.intents.by_key.get_mut(key) {
+                        x.stage = Stage::Launching;
+                    }
+                }
+                Err(_) => {
+                    self.fail_raise(key, Fdc3Error::IntentDeliveryFailed, Some(resolution), step)
+                }
+            }
+            return;
+        }
         let Some(handler) = option
             .instance_id
             .as_deref()
@@ -863,8 +917,29 @@ impl Parts<'_> {
         }
     }
 
-    /// Hook for when an instance has connected (launch slots will complete here).
-    pub(crate) fn after_instance_connected(&mut self, _instance_id: &str, _step: &mut Step) {}
+    /// A launched instance connected: deliver the raise it was started for (waiting for its
+    /// intent listener as for any instance).
+    pub(crate) fn deliver_to_instance(
+        &mut self,
+        key: &str,
+        intent: &str,
+        app_id: &str,
+        instance_id: &str,
+        resolution: Resolution,
+        step: &mut Step,
+    ) {
+        let option = RaiseOption {
+            intent: intent.to_owned(),
+            app_id: app_id.to_owned(),
+            instance_id: Some(instance_id.to_owned()),
+        };
+        self.deliver(key, option, resolution, step);
+    }
+
+    /// The app started for a raise never connected (or could not be started).
+    pub(crate) fn fail_launch_raise(&mut self, key: &str, step: &mut Step) {
+        self.fail_raise(key, Fdc3Error::IntentDeliveryFailed, None, step);
+    }
 }
 
 /// The first block of an id, enough to tell instances apart in the dialog.

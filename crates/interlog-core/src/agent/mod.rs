@@ -9,12 +9,14 @@
 mod channels;
 mod identity;
 mod intents;
+mod launch;
 mod ledger;
 mod resolver;
 mod state;
 
 use serde_json::Value;
 
+pub use launch::LaunchRequest;
 pub use ledger::{LedgerEvent, Resolution, ResultOutcome};
 pub use resolver::{ResolverApp, ResolverChoice, ResolverOption, ResolverView};
 pub use state::{Instance, InstanceSummary};
@@ -40,6 +42,8 @@ pub enum Timer {
     ListenerDeadline { key: String },
     /// The handler of raise `key` did not return a result in time.
     ResultDeadline { key: String },
+    /// A launched app did not connect in time.
+    LaunchDeadline { launch_id: String },
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +63,11 @@ pub enum Input {
         choice: ResolverChoice,
     },
     Timer(Timer),
+    /// The runtime could not start a launched app.
+    LaunchFailed {
+        launch_id: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +86,8 @@ pub enum Effect {
     Record(LedgerEvent),
     /// The resolver dialog should now show this request (or nothing).
     ResolverChanged(Option<ResolverView>),
+    /// Start an app (answer with `Input::LaunchFailed` if that fails).
+    Launch(LaunchRequest),
     /// Wake the agent with `Input::Timer(timer)` at `at_ms`.
     SetTimer {
         at_ms: Millis,
@@ -107,6 +118,7 @@ pub struct Agent {
     intents: intents::Raises,
     resolver: resolver::ResolverQueue,
     channels: channels::Channels,
+    launches: launch::Launches,
 }
 
 /// What one call to `handle` produces, plus the helpers to build it.
@@ -169,6 +181,7 @@ impl Agent {
             intents: intents::Raises::default(),
             resolver: resolver::ResolverQueue::default(),
             channels,
+            launches: launch::Launches::default(),
         }
     }
 
@@ -216,6 +229,7 @@ impl Agent {
             intents: &mut self.intents,
             resolver: &mut self.resolver,
             channels: &mut self.channels,
+            launches: &mut self.launches,
         };
         parts.dispatch(input, &mut step);
         step.effects
@@ -230,6 +244,7 @@ pub(crate) struct Parts<'a> {
     pub intents: &'a mut intents::Raises,
     pub resolver: &'a mut resolver::ResolverQueue,
     pub channels: &'a mut channels::Channels,
+    pub launches: &'a mut launch::Launches,
 }
 
 impl Parts<'_> {
@@ -246,6 +261,12 @@ impl Parts<'_> {
             Input::Timer(Timer::ResolverDeadline { id }) => self.on_resolver_deadline(&id, step),
             Input::Timer(Timer::ListenerDeadline { key }) => self.on_listener_deadline(&key, step),
             Input::Timer(Timer::ResultDeadline { key }) => self.on_result_deadline(&key, step),
+            Input::Timer(Timer::LaunchDeadline { launch_id }) => {
+                self.on_launch_deadline(&launch_id, step)
+            }
+            Input::LaunchFailed { launch_id, reason } => {
+                self.on_launch_failed(&launch_id, &reason, step)
+            }
         }
     }
 

@@ -862,7 +862,7 @@ fn find_intents_by_context() {
     let req = s.request(
         chat,
         "findIntentsByContextRequest",
-        json!({"context": contact()}),
+        json!({"context": {"type": "fdc3.country", "id": {"ISOALPHA2": "GB"}}}),
     );
     check(
         &s.take(),

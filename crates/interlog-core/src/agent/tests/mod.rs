@@ -10,6 +10,7 @@
 mod channels;
 mod identity;
 mod intents;
+mod launch;
 mod liveness;
 mod resolver;
 
@@ -33,7 +34,10 @@ pub const APPD: &str = r#"{"applications": [
    "details": {"url": "https://viewer.example.com/charts"},
    "interop": {"intents": {"listensFor": {
      "ViewChart": {"contexts": ["fdc3.instrument"], "resultType": "channel<fdc3.chart>"}}}}},
-  {"appId": "dyn", "title": "Dynamic", "type": "web", "details": {"url": "https://dyn.example.com/"}}
+  {"appId": "dyn", "title": "Dynamic", "type": "web", "details": {"url": "https://dyn.example.com/"}},
+  {"appId": "dialer", "title": "Dialer", "type": "native",
+   "details": {"path": "/opt/dialer/bin/dialer", "arguments": "--quiet --profile desk"},
+   "interop": {"intents": {"listensFor": {"StartCall": {"contexts": ["fdc3.contact"]}}}}}
 ]}"#;
 
 pub const CRM_URL: &str = "https://crm.example.com/app";
@@ -295,12 +299,14 @@ pub fn outline(effects: &[Effect]) -> Vec<String> {
             Effect::Record(event) => format!("record {}", ledger_line(event)),
             Effect::ResolverChanged(Some(_)) => "resolver shown".to_owned(),
             Effect::ResolverChanged(None) => "resolver hidden".to_owned(),
+            Effect::Launch(l) => format!("launch {}", l.app_id),
             Effect::SetTimer { timer, .. } => {
                 let name = match timer {
                     Timer::Heartbeat => "Heartbeat",
                     Timer::ResolverDeadline { .. } => "ResolverDeadline",
                     Timer::ListenerDeadline { .. } => "ListenerDeadline",
                     Timer::ResultDeadline { .. } => "ResultDeadline",
+                    Timer::LaunchDeadline { .. } => "LaunchDeadline",
                 };
                 format!("timer {name}")
             }

@@ -1,0 +1,229 @@
+//! Starting apps for `open` and for raises aimed at an app with no suitable running instance.
+//!
+//! The agent gives each launch an identity up front (instanceId and the secret instanceUuid)
+//! and the launcher hands it to the new process; the app quotes both in its
+//! `WCP4ValidateAppIdentity`, which is how the agent knows the connection is the instance it
+//! started (a native app has no URL to be matched by). Then the launch completes: `open` is
+//! answered (and its context waits for the app's first matching context listener), or the
+//! raise is delivered once the app listens for the intent.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::ledger::Resolution;
+use super::{ConnId, Effect, Parts, Step, Timer};
+use crate::directory::AppRecord;
+use crate::errors::Fdc3Error;
+use crate::message::app_identifier;
+
+/// What the runtime must start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchRequest {
+    pub launch_id: String,
+    pub app_id: String,
+    pub path: String,
+    pub arguments: Vec<String>,
+    /// The identity the new process must quote in WCP4.
+    pub instance_id: String,
+    pub instance_uuid: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Purpose {
+    Open {
+        conn: ConnId,
+        request_uuid: String,
+        response_kind: String,
+        context: Option<Value>,
+        opener: Value,
+    },
+    Raise {
+        key: String,
+        intent: String,
+        resolution: Resolution,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PendingLaunch {
+    pub launch_id: String,
+    pub app_id: String,
+    pub instance_id: String,
+    pub instance_uuid: String,
+    pub purpose: Purpose,
+}
+
+/// A context from `open`, waiting for the new instance's first matching context listener.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenContext {
+    pub context: Value,
+    pub opener: Value,
+}
+
+#[derive(Debug, Default)]
+pub struct Launches {
+    pending: Vec<PendingLaunch>,
+    /// By the new instance's id.
+    open_contexts: std::collections::HashMap<String, OpenContext>,
+}
+
+impl Launches {
+    /// The pending launch this WCP4 secret belongs to, if any.
+    pub(crate) fn by_secret(&self, instance_uuid: &str) -> Option<&PendingLaunch> {
+        self.pending
+            .iter()
+            .find(|l| l.instance_uuid == instance_uuid)
+    }
+
+    fn take(&mut self, pred: impl Fn(&PendingLaunch) -> bool) -> Option<PendingLaunch> {
+        let pos = self.pending.iter().position(pred)?;
+        Some(self.pending.remove(pos))
+    }
+}
+
+/// Can Interlog start this app?
+pub(crate) fn launchable(app: &AppRecord, launch_native: bool) -> bool {
+    launch_native && app.native_command().is_some()
+}
+
+impl Parts<'_> {
+    /// Asks the runtime to start `app`; `Err(ErrorOnLaunch)` if Interlog cannot start it.
+    pub(crate) fn launch(
+        &mut self,
+        app_id: &str,
+        purpose: Purpose,
+        step: &mut Step,
+    ) -> Result<(), Fdc3Error> {
+        let Some((path, arguments)) = self
+            .directory
+            .get(app_id)
+            .filter(|a| launchable(a, self.config.launch_native))
+            .and_then(AppRecord::native_command)
+        else {
+            return Err(Fdc3Error::ErrorOnLaunch);
+        };
+        let launch = PendingLaunch {
+            launch_id: step.ids.uuid(),
+            app_id: app_id.to_owned(),
+            instance_id: step.ids.uuid(),
+            instance_uuid: step.ids.secret(),
+            purpose,
+        };
+        tracing::info!(app = app_id, launch = %launch.launch_id, "launching");
+        step.effects.push(Effect::Launch(LaunchRequest {
+            launch_id: launch.launch_id.clone(),
+            app_id: app_id.to_owned(),
+            path,
+            arguments,
+            instance_id: launch.instance_id.clone(),
+            instance_uuid: launch.instance_uuid.clone(),
+        }));
+        step.timer(
+            step.now + self.config.launch_timeout_ms,
+            Timer::LaunchDeadline {
+                launch_id: launch.launch_id.clone(),
+            },
+        );
+        self.launches.pending.push(launch);
+        Ok(())
+    }
+
+    /// A launched instance connected: answer its `open`, or go on delivering its raise.
+    pub(crate) fn complete_launch(&mut self, instance_id: &str, step: &mut Step) {
+        let Some(launch) = self.launches.take(|l| l.instance_id == instance_id) else {
+            return;
+        };
+        match launch.purpose {
+            Purpose::Open {
+                conn,
+                request_uuid,
+                response_kind,
+                context,
+                opener,
+            } => {
+                if let Some(context) = context {
+                    self.launches
+                        .open_contexts
+                        .insert(instance_id.to_owned(), OpenContext { context, opener });
+                }
+                step.respond(
+                    conn,
+                    &response_kind,
+                    &request_uuid,
+                    json!({ "appIdentifier": app_identifier(&launch.app_id, instance_id) }),
+                );
+            }
+            Purpose::Raise {
+                key,
+                intent,
+                resolution,
+            } => self.deliver_to_instance(
+                &key,
+                &intent,
+                &launch.app_id,
+                instance_id,
+                resolution,
+                step,
+            ),
+        }
+    }
+
+    /// The new instance added a context listener: hand it the context it was opened with.
+    pub(crate) fn deliver_open_context(
+        &mut self,
+        instance_id: &str,
+        listener_type: Option<&str>,
+        step: &mut Step,
+    ) {
+        let matches = self
+            .launches
+            .open_contexts
+            .get(instance_id)
+            .is_some_and(|o| {
+                listener_type
+                    .is_none_or(|t| o.context.get("type").and_then(Value::as_str) == Some(t))
+            });
+        if !matches {
+            return;
+        }
+        let (Some(open), Some(conn)) = (
+            self.launches.open_contexts.remove(instance_id),
+            self.state.get(instance_id).map(|i| i.conn),
+        ) else {
+            return;
+        };
+        step.event(
+            conn,
+            "broadcastEvent",
+            json!({ "channelId": null, "context": open.context, "originatingApp": open.opener }),
+        );
+    }
+
+    pub(crate) fn on_launch_deadline(&mut self, launch_id: &str, step: &mut Step) {
+        if let Some(launch) = self.launches.take(|l| l.launch_id == launch_id) {
+            tracing::warn!(app = %launch.app_id, "launched app did not connect in time");
+            self.launch_ended(launch, Fdc3Error::AppTimeout, step);
+        }
+    }
+
+    pub(crate) fn on_launch_failed(&mut self, launch_id: &str, reason: &str, step: &mut Step) {
+        if let Some(launch) = self.launches.take(|l| l.launch_id == launch_id) {
+            tracing::warn!(app = %launch.app_id, reason, "launch failed");
+            self.launch_ended(launch, Fdc3Error::ErrorOnLaunch, step);
+        }
+    }
+
+    /// A launch that will not complete: `open` gets `error`; a raise `IntentDeliveryFailed`.
+    fn launch_ended(&mut self, launch: PendingLaunch, error: Fdc3Error, step: &mut Step) {
+        match launch.purpose {
+            Purpose::Open {
+                conn,
+                request_uuid,
+                response_kind,
+                ..
+            } => step.respond_error(conn, &response_kind, &request_uuid, error),
+            Purpose::Raise { key, .. } => self.fail_launch_raise(&key, step),
+        }
+    }
+}
