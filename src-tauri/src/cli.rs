@@ -75,15 +75,15 @@ pub struct AgentArgs {
         global = true
     )]
     pub allow_origin: Vec<String>,
-    /// Seconds the resolver dialog waits for the user before ResolverTimeout.
-    #[arg(long, default_value_t = 60, global = true)]
-    pub resolver_timeout: u64,
-    /// Seconds a handler may take to return a result before NoResultReturned.
-    #[arg(long, default_value_t = 300, global = true)]
-    pub result_timeout: u64,
-    /// Largest accepted frame in bytes.
-    #[arg(long, default_value_t = 1024 * 1024, global = true)]
-    pub max_frame: usize,
+    /// Seconds the resolver dialog waits for the user before ResolverTimeout (default 60).
+    #[arg(long, global = true)]
+    pub resolver_timeout: Option<u64>,
+    /// Seconds a handler may take to return a result before NoResultReturned (default 300).
+    #[arg(long, global = true)]
+    pub result_timeout: Option<u64>,
+    /// Largest accepted frame in bytes (default 1 MiB).
+    #[arg(long, global = true)]
+    pub max_frame: Option<usize>,
 }
 
 impl AgentArgs {
@@ -93,25 +93,37 @@ impl AgentArgs {
             .unwrap_or_else(interlog_server::discovery::default_data_dir)
     }
 
+    /// The configuration without reading the settings file (for the CLI commands).
     pub fn server_config(&self) -> interlog_server::ServerConfig {
         let mut config = interlog_server::ServerConfig::new(self.data_dir());
-        config.port = self.port;
-        config.appd_sources = self
-            .appd
-            .iter()
-            .filter(|s| !s.is_empty())
-            .cloned()
-            .collect();
-        config.allowed_origins = self
-            .allow_origin
-            .iter()
-            .filter(|s| !s.is_empty())
-            .cloned()
-            .collect();
-        config.max_frame_bytes = self.max_frame;
-        config.agent.resolver_available = !self.headless;
-        config.agent.resolver_timeout_ms = (self.resolver_timeout * 1000) as i64;
-        config.agent.result_timeout_ms = (self.result_timeout * 1000) as i64;
+        self.apply_switches(&mut config);
         config
+    }
+
+    /// Defaults, then `settings.json` in the data folder, then these switches; with whatever
+    /// was wrong in the settings (reported, never fatal).
+    pub fn agent_config(&self) -> (interlog_server::ServerConfig, Vec<String>) {
+        let mut config = interlog_server::ServerConfig::new(self.data_dir());
+        let (settings, mut problems) = interlog_server::settings::load(&config.data_dir);
+        problems.extend(settings.apply(&mut config));
+        self.apply_switches(&mut config);
+        (config, problems)
+    }
+
+    fn apply_switches(&self, config: &mut interlog_server::ServerConfig) {
+        let given = |list: &[String]| list.iter().filter(|s| !s.is_empty()).cloned().collect();
+        config.port = self.port;
+        config.appd_sources = given(&self.appd);
+        config.allowed_origins = given(&self.allow_origin);
+        config.agent.resolver_available = !self.headless;
+        if let Some(bytes) = self.max_frame {
+            config.max_frame_bytes = bytes;
+        }
+        if let Some(secs) = self.resolver_timeout {
+            config.agent.resolver_timeout_ms = (secs * 1000) as i64;
+        }
+        if let Some(secs) = self.result_timeout {
+            config.agent.result_timeout_ms = (secs * 1000) as i64;
+        }
     }
 }

@@ -15,8 +15,12 @@ pub fn run(args: &AgentArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let (config, problems) = args.agent_config();
+    for problem in &problems {
+        eprintln!("interlog: {problem}");
+    }
     runtime.block_on(async {
-        let agent = match interlog_server::start(args.server_config()).await {
+        let agent = match interlog_server::start(config).await {
             Ok(a) => a,
             Err(e) => {
                 eprintln!("interlog: {e}");

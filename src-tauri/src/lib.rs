@@ -50,7 +50,10 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
         eprintln!("interlog: no display (DISPLAY/WAYLAND_DISPLAY unset); run with --headless for the agent without windows");
         return ExitCode::FAILURE;
     }
-    let config = args.server_config();
+    let (config, problems) = args.agent_config();
+    for problem in &problems {
+        eprintln!("interlog: {problem}");
+    }
     let running = match tauri::async_runtime::block_on(interlog_server::start(config)) {
         Ok(r) => r,
         Err(e) => {

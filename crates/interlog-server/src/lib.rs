@@ -11,6 +11,7 @@ pub mod discovery;
 mod ledger_map;
 pub mod local;
 pub mod runtime;
+pub mod settings;
 pub mod ui_raiser;
 pub mod ws;
 

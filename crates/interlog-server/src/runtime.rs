@@ -235,7 +235,8 @@ impl AgentTask {
                 _ = sleep => self.fire_due_timers(),
                 changed = committed.changed() => {
                     if changed.is_err() {
-                        tracing::error!("the ledger writer stopped; the agent stops too");
+                        // Only `Ledger::close` (shutdown) stops the writer.
+                        tracing::info!("the ledger closed; the agent task ends");
                         break;
                     }
                 }

@@ -1,0 +1,243 @@
+//! The ledger's write path under the agent's load, measured.
+//!
+//! `cargo run -p interlog-store --release --example ledger_bench -- [--round-trips N] [--pairs P]`
+//!
+//! Opens a fresh ledger in a temporary directory and runs P closed-loop raiser/handler pairs, one thread
+//! each, N round trips in all. A round trip is what the agent writes for one raise delivered to a handler
+//! and its result coming back: `[Raised, Resolved, Delivered]` submitted back to back, wait until
+//! durable, then `[Completed]` with a ~1.2 KB transactionResult, wait until durable.
+//!
+//! Reports round trips per second, process CPU time per round trip (utime + stime of every thread, from
+//! /proc/self/stat), the writer thread's own share, and commits (fsyncs of the WAL) per round trip.
+//! CPU times come in clock ticks (10 ms), so runs should last a few seconds at least.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use interlog_store::{HistoryQuery, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution};
+use serde_json::{json, Value};
+
+/// USER_HZ: the unit of the times in /proc/<pid>/stat. 100 on every Linux architecture in use.
+const TICKS_PER_SEC: f64 = 100.0;
+
+/// The name the writer thread shows in /proc (thread names are cut to 15 bytes there).
+const WRITER_COMM: &str = "interlog-ledger";
+
+fn main() {
+    let (round_trips, pairs) = parse_args();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = Ledger::open(&dir.path().join("bench.db")).expect("open ledger");
+    let writer = writer_task().expect("writer thread in /proc/self/task");
+
+    let per_pair = round_trips.div_ceil(pairs);
+    let total = per_pair * pairs;
+    let context = interaction_context();
+    let result = transaction_result();
+    let commits_before = ledger.commit_count();
+    let cpu_before = cpu_ticks(Path::new("/proc/self/stat"));
+    let writer_before = cpu_ticks(&writer);
+    let started = Instant::now();
+
+    let threads: Vec<_> = (0..pairs)
+        .map(|pair| {
+            let ledger = ledger.clone();
+            let context = context.clone();
+            let result = result.clone();
+            std::thread::spawn(move || run_pair(&ledger, pair, per_pair, &context, &result))
+        })
+        .collect();
+    let mut worst = Duration::ZERO;
+    for thread in threads {
+        worst = worst.max(thread.join().expect("pair thread"));
+    }
+
+    let elapsed = started.elapsed();
+    let cpu = cpu_ticks(Path::new("/proc/self/stat")) - cpu_before;
+    let writer_cpu = cpu_ticks(&writer) - writer_before;
+    let commits = ledger.commit_count() - commits_before;
+
+    // What was written is what the history shows and finds.
+    let found = ledger
+        .list(&HistoryQuery {
+            search: Some("a0S8d000000uO05EAE interaction-log kenji".into()),
+            limit: 1,
+            ..HistoryQuery::default()
+        })
+        .expect("search");
+    assert_eq!(found.len(), 1, "the raises are findable");
+    assert_eq!(found[0].state, "completed");
+    assert_eq!(found[0].result_status.as_deref(), Some("Created"));
+    ledger.close();
+
+    let us_per_rt = |ticks: u64| ticks as f64 / TICKS_PER_SEC * 1e6 / total as f64;
+    let db_bytes: u64 = std::fs::read_dir(dir.path())
+        .expect("read dir")
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "pairs={pairs} round_trips={total} wall={:.2}s\n\
+         round trips/s:          {:.0}\n\
+         CPU/round trip:         {:.0} µs (process)\n\
+         writer CPU/round trip:  {:.0} µs\n\
+         commits/round trip:     {:.2}\n\
+         slowest round trip:     {:.2} ms\n\
+         files on disk:          {:.1} KB/round trip",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64(),
+        us_per_rt(cpu),
+        us_per_rt(writer_cpu),
+        commits as f64 / total as f64,
+        worst.as_secs_f64() * 1e3,
+        db_bytes as f64 / 1024.0 / total as f64,
+    );
+}
+
+/// One raiser/handler pair, closed loop: each round trip waits for its writes before the next.
+/// Returns the slowest round trip.
+fn run_pair(
+    ledger: &Ledger,
+    pair: usize,
+    round_trips: usize,
+    context: &Value,
+    result: &Value,
+) -> Duration {
+    // The agent waits on `committed()` from async code; so does this.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let mut committed = ledger.committed();
+    let mut wait = |seq: u64| {
+        rt.block_on(committed.wait_for(|s| *s >= seq))
+            .expect("writer alive");
+    };
+    let mut worst = Duration::ZERO;
+    for i in 0..round_trips {
+        let started = Instant::now();
+        let key = format!("bench-{pair}-{i}");
+        let at = i as i64 * 10;
+        ledger.submit(LedgerWrite::Raised(RaiseRecord {
+            raise_key: key.clone(),
+            raised_at_ms: at,
+            raiser_app: "crm-app".into(),
+            raiser_instance: format!("crm-app-{pair}"),
+            request_uuid: format!("req-{pair}-{i}"),
+            intent: Some("CreateInteraction".into()),
+            context: context.clone(),
+            target: None,
+            candidates: json!([{"appId": "interaction-log", "instanceId": format!("log-{pair}")}]),
+        }));
+        ledger.submit(LedgerWrite::Resolved {
+            raise_key: key.clone(),
+            at_ms: at + 1,
+            resolution: Resolution::SingleCandidate,
+            handler_app: Some("interaction-log".into()),
+            handler_instance: Some(format!("log-{pair}")),
+        });
+        let seq = ledger.submit(LedgerWrite::Delivered {
+            raise_key: key.clone(),
+            at_ms: at + 2,
+        });
+        wait(seq);
+        let seq = ledger.submit(LedgerWrite::Completed {
+            raise_key: key,
+            at_ms: at + 5,
+            outcome: Outcome::Context(result.clone()),
+        });
+        wait(seq);
+        worst = worst.max(started.elapsed());
+    }
+    worst
+}
+
+/// A CreateInteraction context of about 1 KB, like the ones CRM apps raise.
+fn interaction_context() -> Value {
+    let contact = |name: &str, email: &str| json!({"type": "fdc3.contact", "name": name, "id": {"email": email}});
+    json!({
+        "type": "fdc3.interaction",
+        "participants": {"type": "fdc3.contactList", "contacts": [
+            contact("Jane Doe", "jane.doe@mail.com"),
+            contact("John Doe", "john.doe@mail.com"),
+            contact("Maria Rossi", "maria.rossi@example.org"),
+            contact("Kenji Sato", "kenji.sato@example.co.jp"),
+        ]},
+        "interactionType": "Instant Message",
+        "timeRange": {"type": "fdc3.timeRange", "startTime": "2022-02-10T15:12:00Z",
+                      "endTime": "2022-02-10T15:45:00Z"},
+        "description": "Laboris libero dapibus fusce, quarterly review of the portfolio \
+                        allocation and the follow-up on the new issue pipeline",
+        "initiator": contact("Jane Doe", "jane.doe@mail.com"),
+        "origin": "Outlook"
+    })
+}
+
+/// The Interaction Log's answer: the stored interaction with its new id, about 1.2 KB.
+fn transaction_result() -> Value {
+    let mut stored = interaction_context();
+    stored["id"] = json!({"Singletrack": "a0S8d000000uO05EAE"});
+    json!({
+        "type": "fdc3.transactionResult",
+        "status": "Created",
+        "context": stored,
+        "message": "record with id \"a0S8d000000uO05EAE\" was created"
+    })
+}
+
+/// utime + stime from a /proc stat file, in clock ticks.
+fn cpu_ticks(stat: &Path) -> u64 {
+    let text = std::fs::read_to_string(stat).expect("read stat");
+    // The command name (field 2) may contain spaces: count fields from after its closing parenthesis,
+    // where field 3 (state) is index 0, so utime (14) and stime (15) are 11 and 12.
+    let after = &text[text.rfind(')').expect("comm") + 1..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| fields[i].parse::<u64>().expect("number");
+    field(11) + field(12)
+}
+
+/// /proc/self/task/<tid>/stat of the ledger's writer thread.
+fn writer_task() -> Option<std::path::PathBuf> {
+    // The thread names itself once it runs, which may be a moment after `open()` returned.
+    for _ in 0..100 {
+        let found = std::fs::read_dir("/proc/self/task")
+            .ok()?
+            .filter_map(Result::ok)
+            .find(|task| {
+                std::fs::read_to_string(task.path().join("comm"))
+                    .is_ok_and(|comm| comm.trim_end() == WRITER_COMM)
+            });
+        if let Some(task) = found {
+            return Some(task.path().join("stat"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+fn parse_args() -> (usize, usize) {
+    let mut round_trips = 4000;
+    let mut pairs = 1;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || -> usize {
+            args.next()
+                .and_then(|v| v.parse().ok())
+                .filter(|&n| n > 0)
+                .unwrap_or_else(|| usage(&format!("{arg} needs a positive number")))
+        };
+        match arg.as_str() {
+            "--round-trips" => round_trips = value(),
+            "--pairs" => pairs = value(),
+            "-h" | "--help" => usage(""),
+            other => usage(&format!("unknown argument {other}")),
+        }
+    }
+    (round_trips, pairs)
+}
+
+fn usage(problem: &str) -> ! {
+    if !problem.is_empty() {
+        eprintln!("{problem}");
+    }
+    eprintln!("usage: ledger_bench [--round-trips N] [--pairs P]");
+    std::process::exit(if problem.is_empty() { 0 } else { 2 });
+}
