@@ -262,12 +262,7 @@ impl Parts<'_> {
             .filter_map(|id| self.channels.get(id))
             .map(Channel::wire)
             .collect();
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "userChannels": list }),
-        );
+        r.reply(step, json!({ "userChannels": list }));
     }
 
     pub(crate) fn get_current_channel(&mut self, r: &Request, step: &mut Step) {
@@ -278,40 +273,25 @@ impl Parts<'_> {
             .and_then(|id| self.channels.get(id))
             .map(Channel::wire)
             .unwrap_or(Value::Null);
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "channel": channel }),
-        );
+        r.reply(step, json!({ "channel": channel }));
     }
 
     pub(crate) fn join_user_channel(&mut self, r: &Request, step: &mut Step) {
         let Some(channel_id) = opt_str(r.payload, "channelId") else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
         if self.channels.user_channel(channel_id).is_none() {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::NoChannelFound,
-            );
+            r.fail(step, Fdc3Error::NoChannelFound);
             return;
         }
         self.set_user_channel(&r.instance_id, Some(channel_id.to_owned()), step);
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
+        r.reply(step, json!({}));
     }
 
     pub(crate) fn leave_current_channel(&mut self, r: &Request, step: &mut Step) {
         self.set_user_channel(&r.instance_id, None, step);
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
+        r.reply(step, json!({}));
     }
 
     /// Changes an instance's user channel and always tells it (the official client keeps its
@@ -336,12 +316,7 @@ impl Parts<'_> {
 
     pub(crate) fn get_or_create_channel(&mut self, r: &Request, step: &mut Step) {
         let Some(channel_id) = opt_str(r.payload, "channelId").filter(|s| !s.is_empty()) else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
         let channel = self
@@ -357,21 +332,11 @@ impl Parts<'_> {
             });
         if channel.kind != ChannelKind::App {
             // A user or private channel's id cannot be had as an app channel.
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::AccessDenied,
-            );
+            r.fail(step, Fdc3Error::AccessDenied);
             return;
         }
         let wire = channel.wire();
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "channel": wire }),
-        );
+        r.reply(step, json!({ "channel": wire }));
     }
 
     pub(crate) fn create_private_channel(&mut self, r: &Request, step: &mut Step) {
@@ -385,12 +350,7 @@ impl Parts<'_> {
         };
         let wire = channel.wire();
         self.channels.by_id.insert(id, channel);
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "privateChannel": wire }),
-        );
+        r.reply(step, json!({ "privateChannel": wire }));
     }
 
     /// Checks that a named channel exists and the caller may use it.
@@ -406,12 +366,20 @@ impl Parts<'_> {
         }
     }
 
+    /// Like `usable_channel`, for requests that only make sense on a private channel.
+    fn usable_private_channel(&self, channel_id: &str, instance_id: &str) -> Result<(), Fdc3Error> {
+        match self.usable_channel(channel_id, instance_id)?.kind {
+            ChannelKind::Private => Ok(()),
+            _ => Err(Fdc3Error::NoChannelFound),
+        }
+    }
+
     pub(crate) fn add_context_listener(&mut self, r: &Request, step: &mut Step) {
         let channel_id = opt_str(r.payload, "channelId").map(str::to_owned);
         let context_type = opt_str(r.payload, "contextType").map(str::to_owned);
         if let Some(id) = &channel_id {
             if let Err(e) = self.usable_channel(id, &r.instance_id) {
-                step.respond_error(r.conn, &r.response_kind, r.request_uuid, e);
+                r.fail(step, e);
                 return;
             }
         }
@@ -424,12 +392,7 @@ impl Parts<'_> {
             channel_id: channel_id.clone(),
             context_type: context_type.clone(),
         });
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "listenerUUID": uuid }),
-        );
+        r.reply(step, json!({ "listenerUUID": uuid }));
         if channel_id.is_none() {
             // An app started by `open` with a context gets it on its first matching listener.
             self.deliver_open_context(&r.instance_id, context_type.as_deref(), step);
@@ -459,16 +422,11 @@ impl Parts<'_> {
             return;
         };
         let Some(pos) = i.context_listeners.iter().position(|l| l.uuid == uuid) else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
         let removed = i.context_listeners.remove(pos);
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
+        r.reply(step, json!({}));
         if let Some(id) = removed.channel_id {
             if self
                 .channels
@@ -493,25 +451,15 @@ impl Parts<'_> {
         let (Some(channel_id), Some(context)) =
             (opt_str(r.payload, "channelId"), r.payload.get("context"))
         else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
         if validate_context(context).is_err() {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedContext,
-            );
+            r.fail(step, Fdc3Error::MalformedContext);
             return;
         }
         if let Err(e) = self.usable_channel(channel_id, &r.instance_id) {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, e);
+            r.fail(step, e);
             return;
         }
         let context_type = context
@@ -541,7 +489,7 @@ impl Parts<'_> {
             })
             .map(|i| i.conn)
             .collect();
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
+        r.reply(step, json!({}));
         let payload = json!({
             "channelId": channel_id,
             "context": context,
@@ -554,18 +502,13 @@ impl Parts<'_> {
 
     pub(crate) fn get_current_context(&mut self, r: &Request, step: &mut Step) {
         let Some(channel_id) = opt_str(r.payload, "channelId") else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
         let channel = match self.usable_channel(channel_id, &r.instance_id) {
             Ok(c) => c,
             Err(e) => {
-                step.respond_error(r.conn, &r.response_kind, r.request_uuid, e);
+                r.fail(step, e);
                 return;
             }
         };
@@ -578,12 +521,7 @@ impl Parts<'_> {
                 .find(|c| c.get("type").and_then(Value::as_str) == Some(t)),
         };
         let context = context.cloned().unwrap_or(Value::Null);
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "context": context }),
-        );
+        r.reply(step, json!({ "context": context }));
     }
 
     pub(crate) fn add_event_listener(&mut self, r: &Request, step: &mut Step) {
@@ -592,24 +530,14 @@ impl Parts<'_> {
             .as_deref()
             .is_some_and(|t| t != "USER_CHANNEL_CHANGED")
         {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         }
         let uuid = step.ids.uuid();
         if let Some(i) = self.state.get_mut(&r.instance_id) {
             i.event_listeners.push((uuid.clone(), event_type));
         }
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "listenerUUID": uuid }),
-        );
+        r.reply(step, json!({ "listenerUUID": uuid }));
     }
 
     pub(crate) fn event_listener_unsubscribe(&mut self, r: &Request, step: &mut Step) {
@@ -620,25 +548,15 @@ impl Parts<'_> {
             before != i.event_listeners.len()
         });
         if removed {
-            step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
+            r.reply(step, json!({}));
         } else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
         }
     }
 
     pub(crate) fn private_channel_add_event_listener(&mut self, r: &Request, step: &mut Step) {
         let Some(channel_id) = opt_str(r.payload, "privateChannelId") else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
         let listener_type = opt_str(r.payload, "listenerType").map(str::to_owned);
@@ -646,29 +564,12 @@ impl Parts<'_> {
             .as_deref()
             .is_none_or(|t| matches!(t, "addContextListener" | "unsubscribe" | "disconnect"));
         if !known_type {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         }
-        match self.usable_channel(channel_id, &r.instance_id) {
-            Ok(c) if c.kind == ChannelKind::Private => {}
-            Ok(_) => {
-                step.respond_error(
-                    r.conn,
-                    &r.response_kind,
-                    r.request_uuid,
-                    Fdc3Error::NoChannelFound,
-                );
-                return;
-            }
-            Err(e) => {
-                step.respond_error(r.conn, &r.response_kind, r.request_uuid, e);
-                return;
-            }
+        if let Err(e) = self.usable_private_channel(channel_id, &r.instance_id) {
+            r.fail(step, e);
+            return;
         }
         let uuid = step.ids.uuid();
         self.channels.pc_listeners.push(PrivateChannelListener {
@@ -677,12 +578,7 @@ impl Parts<'_> {
             channel_id: channel_id.to_owned(),
             listener_type,
         });
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "listenerUUID": uuid }),
-        );
+        r.reply(step, json!({ "listenerUUID": uuid }));
     }
 
     pub(crate) fn private_channel_unsubscribe_event_listener(
@@ -696,44 +592,22 @@ impl Parts<'_> {
             .pc_listeners
             .retain(|l| !(l.uuid == uuid && l.instance_id == r.instance_id));
         if before != self.channels.pc_listeners.len() {
-            step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
+            r.reply(step, json!({}));
         } else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
         }
     }
 
     pub(crate) fn private_channel_disconnect(&mut self, r: &Request, step: &mut Step) {
         let Some(channel_id) = opt_str(r.payload, "channelId") else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
-        match self.usable_channel(channel_id, &r.instance_id) {
-            Ok(c) if c.kind == ChannelKind::Private => {}
-            Ok(_) => {
-                step.respond_error(
-                    r.conn,
-                    &r.response_kind,
-                    r.request_uuid,
-                    Fdc3Error::NoChannelFound,
-                );
-                return;
-            }
-            Err(e) => {
-                step.respond_error(r.conn, &r.response_kind, r.request_uuid, e);
-                return;
-            }
+        if let Err(e) = self.usable_private_channel(channel_id, &r.instance_id) {
+            r.fail(step, e);
+            return;
         }
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
+        r.reply(step, json!({}));
         let Some(instance) = self.state.get(&r.instance_id).cloned() else {
             return;
         };

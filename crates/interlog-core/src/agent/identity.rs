@@ -160,23 +160,13 @@ impl Parts<'_> {
             return;
         };
         let meta = self.implementation_metadata(&app_id, &r.instance_id);
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "implementationMetadata": meta }),
-        );
+        r.reply(step, json!({ "implementationMetadata": meta }));
     }
 
     pub(crate) fn get_app_metadata(&mut self, r: &Request, step: &mut Step) {
         // No `app` (or one that is not an AppIdentifier) does not fit the request's schema.
         let Some(t) = r.payload.get("app").and_then(AppTarget::read) else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
         let found = self
@@ -190,38 +180,18 @@ impl Parts<'_> {
                 }
             });
         match found {
-            Some(meta) => step.respond(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                json!({ "appMetadata": meta }),
-            ),
-            None => step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::TargetAppUnavailable,
-            ),
+            Some(meta) => r.reply(step, json!({ "appMetadata": meta })),
+            None => r.fail(step, Fdc3Error::TargetAppUnavailable),
         }
     }
 
     pub(crate) fn find_instances(&mut self, r: &Request, step: &mut Step) {
         let Some(target) = r.payload.get("app").and_then(AppTarget::read) else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
         let Some(app) = self.directory.get(&target.app_id) else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::NoAppsFound,
-            );
+            r.fail(step, Fdc3Error::NoAppsFound);
             return;
         };
         let found: Vec<Value> = self
@@ -229,12 +199,7 @@ impl Parts<'_> {
             .of_app(&target.app_id)
             .map(|i| app.metadata(Some(&i.instance_id)))
             .collect();
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "appIdentifiers": found }),
-        );
+        r.reply(step, json!({ "appIdentifiers": found }));
     }
 
     /// `open`: starts a new instance of the app (native apps with `details.path`); answered
@@ -256,7 +221,7 @@ impl Parts<'_> {
             Some(_) => None,
         };
         if let Some(error) = error {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, error);
+            r.fail(step, error);
             return;
         }
         let (Some(target), Some(opener_app)) = (
@@ -273,7 +238,7 @@ impl Parts<'_> {
             opener: app_identifier(&opener_app, &r.instance_id),
         };
         if let Err(error) = self.launch(&target.app_id, purpose, step) {
-            step.respond_error(r.conn, &r.response_kind, r.request_uuid, error);
+            r.fail(step, error);
         }
     }
 

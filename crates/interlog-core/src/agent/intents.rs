@@ -102,12 +102,7 @@ fn instance_accepts(
 impl Parts<'_> {
     pub(crate) fn add_intent_listener(&mut self, r: &Request, step: &mut Step) {
         let Some(intent) = opt_str(r.payload, "intent").filter(|s| !s.is_empty()) else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
         let uuid = step.ids.uuid();
@@ -115,12 +110,7 @@ impl Parts<'_> {
             return;
         };
         i.intent_listeners.push((uuid.clone(), intent.to_owned()));
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "listenerUUID": uuid }),
-        );
+        r.reply(step, json!({ "listenerUUID": uuid }));
         // Raises that were waiting for this instance to listen can now be delivered.
         let waiting: Vec<String> = self
             .intents
@@ -149,14 +139,9 @@ impl Parts<'_> {
             before != i.intent_listeners.len()
         });
         if removed {
-            step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
+            r.reply(step, json!({}));
         } else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
         }
     }
 
@@ -224,17 +209,12 @@ impl Parts<'_> {
 
     pub(crate) fn find_intent(&mut self, r: &Request, step: &mut Step) {
         let Some(intent) = opt_str(r.payload, "intent") else {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::MalformedMessage,
-            );
+            r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
         let context = match Self::optional_context(r.payload) {
             Ok(c) => c,
-            Err(e) => return step.respond_error(r.conn, &r.response_kind, r.request_uuid, e),
+            Err(e) => return r.fail(step, e),
         };
         let apps = self.apps_for_intent(
             intent,
@@ -242,21 +222,11 @@ impl Parts<'_> {
             opt_str(r.payload, "resultType"),
         );
         if apps.is_empty() {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::NoAppsFound,
-            );
+            r.fail(step, Fdc3Error::NoAppsFound);
             return;
         }
         let app_intent = self.app_intent(intent, apps);
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "appIntent": app_intent }),
-        );
+        r.reply(step, json!({ "appIntent": app_intent }));
     }
 
     /// Every intent any app declares or any instance listens for, in a stable order.
@@ -281,15 +251,8 @@ impl Parts<'_> {
     pub(crate) fn find_intents_by_context(&mut self, r: &Request, step: &mut Step) {
         let context = match Self::optional_context(r.payload) {
             Ok(Some(c)) => c,
-            Ok(None) => {
-                return step.respond_error(
-                    r.conn,
-                    &r.response_kind,
-                    r.request_uuid,
-                    Fdc3Error::MalformedContext,
-                )
-            }
-            Err(e) => return step.respond_error(r.conn, &r.response_kind, r.request_uuid, e),
+            Ok(None) => return r.fail(step, Fdc3Error::MalformedContext),
+            Err(e) => return r.fail(step, e),
         };
         let result_type = opt_str(r.payload, "resultType");
         let app_intents: Vec<Value> = self
@@ -301,20 +264,10 @@ impl Parts<'_> {
             })
             .collect();
         if app_intents.is_empty() {
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::NoAppsFound,
-            );
+            r.fail(step, Fdc3Error::NoAppsFound);
             return;
         }
-        step.respond(
-            r.conn,
-            &r.response_kind,
-            r.request_uuid,
-            json!({ "appIntents": app_intents }),
-        );
+        r.reply(step, json!({ "appIntents": app_intents }));
     }
 
     /// Running instances that would take the raise, per the contract: only instances that
@@ -816,12 +769,7 @@ impl Parts<'_> {
             |x| matches!(&x.stage, Stage::Delivered { handler, .. } if *handler == r.instance_id),
         ) else {
             // Not a result this instance owes (unknown, already answered, or someone else's).
-            step.respond_error(
-                r.conn,
-                &r.response_kind,
-                r.request_uuid,
-                Fdc3Error::NoResultReturned,
-            );
+            r.fail(step, Fdc3Error::NoResultReturned);
             return;
         };
         let result = r
@@ -857,7 +805,7 @@ impl Parts<'_> {
             &raise.request_uuid,
             json!({ "intentResult": wire_result }),
         );
-        step.respond(r.conn, &r.response_kind, r.request_uuid, json!({}));
+        r.reply(step, json!({}));
     }
 
     pub(crate) fn on_listener_deadline(&mut self, key: &str, step: &mut Step) {

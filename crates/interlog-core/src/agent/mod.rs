@@ -169,6 +169,18 @@ pub(crate) struct Request<'m> {
     pub payload: &'m Value,
 }
 
+impl Request<'_> {
+    /// Answers this request with its `…Response` and this payload.
+    pub fn reply(&self, step: &mut Step, payload: Value) {
+        step.respond(self.conn, &self.response_kind, self.request_uuid, payload);
+    }
+
+    /// Answers this request with an FDC3 error.
+    pub fn fail(&self, step: &mut Step, error: Fdc3Error) {
+        step.respond_error(self.conn, &self.response_kind, self.request_uuid, error);
+    }
+}
+
 impl Agent {
     pub fn new(config: AgentConfig, directory: Directory, ids: Box<dyn IdSource>) -> Agent {
         crate::context_schema::warm_up();
@@ -364,12 +376,7 @@ impl Parts<'_> {
             "privateChannelDisconnectRequest" => self.private_channel_disconnect(r, step),
             other => {
                 tracing::warn!(kind = other, "unknown request type");
-                step.respond_error(
-                    r.conn,
-                    &r.response_kind,
-                    r.request_uuid,
-                    Fdc3Error::MalformedMessage,
-                );
+                r.fail(step, Fdc3Error::MalformedMessage);
             }
         }
     }
