@@ -375,13 +375,24 @@ impl Parts<'_> {
     }
 
     pub(crate) fn add_context_listener(&mut self, r: &Request, step: &mut Step) {
-        let channel_id = opt_str(r.payload, "channelId").map(str::to_owned);
+        let mut channel_id = opt_str(r.payload, "channelId").map(str::to_owned);
         let context_type = opt_str(r.payload, "contextType").map(str::to_owned);
         if let Some(id) = &channel_id {
             if let Err(e) = self.usable_channel(id, &r.instance_id) {
                 r.fail(step, e);
                 return;
             }
+        }
+        // The official 2.2.0 client registers `fdc3.addContextListener` with the id of the
+        // app's current user channel rather than null, and re-points its own filter when the
+        // app changes channel. Such a listener must follow the app's channel here too, or the
+        // app would stop hearing broadcasts after switching channels.
+        let current = self
+            .state
+            .get(&r.instance_id)
+            .and_then(|i| i.user_channel.clone());
+        if channel_id.is_some() && channel_id == current {
+            channel_id = None;
         }
         let uuid = step.ids.uuid();
         let Some(i) = self.state.get_mut(&r.instance_id) else {

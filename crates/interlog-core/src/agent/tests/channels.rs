@@ -752,3 +752,31 @@ fn user_channel_changed_event_listeners() {
     // The channel change is told whether or not anyone listens.
     join(&mut s, a, "fdc3.channel.5");
 }
+
+/// The official 2.2.0 client sends `fdc3.addContextListener` with the current channel's id
+/// instead of null; that listener must still follow the app to its next channel.
+#[test]
+fn a_listener_registered_with_the_current_channel_id_follows_the_app() {
+    let mut s = Scenario::new();
+    let (a, _) = s.connect(CHAT_URL);
+    let (b, _) = s.connect(CRM_URL);
+    join(&mut s, b, "fdc3.channel.1");
+    add_listener(&mut s, b, Some("fdc3.channel.1"), None);
+    // A listener on another user channel than the current one stays where it was put.
+    add_listener(&mut s, b, Some("fdc3.channel.3"), Some("fdc3.contact"));
+    join(&mut s, b, "fdc3.channel.2");
+    join(&mut s, a, "fdc3.channel.2");
+    assert_eq!(
+        outline(&broadcast(&mut s, a, "fdc3.channel.2", instrument("AAPL"))),
+        ["send 1 broadcastResponse", "send 2 broadcastEvent"]
+    );
+    assert_eq!(
+        outline(&broadcast(&mut s, a, "fdc3.channel.1", instrument("AAPL"))),
+        ["send 1 broadcastResponse"],
+        "the old channel is no longer heard"
+    );
+    assert_eq!(
+        outline(&broadcast(&mut s, a, "fdc3.channel.3", contact())),
+        ["send 1 broadcastResponse", "send 2 broadcastEvent"]
+    );
+}
