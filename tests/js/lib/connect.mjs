@@ -186,6 +186,8 @@ function noopChannelSelector() {
  * @param {number} [opts.messageExchangeTimeout=10000] proxy request/response timeout
  * @param {number} [opts.appLaunchTimeout=30000] proxy timeout for open/raiseIntent responses
  * @param {number} [opts.logLevel=LogLevel.WARN] proxy log level
+ * @param {object} [opts.wsOptions] extra `ws` client options, e.g. `{allowSynchronousEvents: false}`
+ *   for browser-like delivery (each message in its own task, promise continuations in between)
  */
 export async function connectApp({
   identityUrl,
@@ -198,6 +200,9 @@ export async function connectApp({
   messageExchangeTimeout = 10_000,
   appLaunchTimeout = 30_000,
   logLevel = LogLevel.WARN,
+  // Browser-like delivery by default: each message in its own task, so the official client's
+  // promise continuations (e.g. registering a listener after its response) run in between.
+  wsOptions = { allowSynchronousEvents: false },
 } = {}) {
   let messaging;
   const early = []; // messages between WCP5 and the messaging object existing (same tick)
@@ -209,6 +214,7 @@ export async function connectApp({
     instanceId,
     instanceUuid,
     timeoutMs,
+    wsOptions,
     onMessage: m => (messaging ? messaging.deliver(m) : early.push(m)),
   });
   const ids = wcp5.payload;
