@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use crate::cli::AgentArgs;
 
 pub fn run(args: &AgentArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread for the agent task and every connection: no cross-thread wake-ups on the
+    // hot path (the ledger writes on its own thread either way).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -8,7 +8,8 @@
 //! durable, then `[Completed]` with a ~1.2 KB transactionResult, wait until durable.
 //!
 //! Reports round trips per second, process CPU time per round trip (utime + stime of every thread, from
-//! /proc/self/stat), the writer thread's own share, and commits (fsyncs of the WAL) per round trip.
+//! /proc/self/stat), the writer thread's own share, commits (fsyncs of the WAL) and bytes written per
+//! round trip, and then how long a history search takes on the result.
 //! CPU times come in clock ticks (10 ms), so runs should last a few seconds at least.
 
 use std::path::Path;
@@ -36,6 +37,7 @@ fn main() {
     let commits_before = ledger.commit_count();
     let cpu_before = cpu_ticks(Path::new("/proc/self/stat"));
     let writer_before = cpu_ticks(&writer);
+    let written_before = bytes_written();
     let started = Instant::now();
 
     let threads: Vec<_> = (0..pairs)
@@ -55,6 +57,7 @@ fn main() {
     let cpu = cpu_ticks(Path::new("/proc/self/stat")) - cpu_before;
     let writer_cpu = cpu_ticks(&writer) - writer_before;
     let commits = ledger.commit_count() - commits_before;
+    let written = bytes_written() - written_before;
 
     // What was written is what the history shows and finds.
     let found = ledger
@@ -67,6 +70,18 @@ fn main() {
     assert_eq!(found.len(), 1, "the raises are findable");
     assert_eq!(found[0].state, "completed");
     assert_eq!(found[0].result_status.as_deref(), Some("Created"));
+    // The read side of the history: a search as the user types it, a page of 50 rows.
+    let search = HistoryQuery {
+        search: Some("jane do".into()),
+        limit: 50,
+        before_id: None,
+    };
+    const SEARCHES: u32 = 100;
+    let search_started = Instant::now();
+    for _ in 0..SEARCHES {
+        assert_eq!(ledger.list(&search).expect("search").len(), 50);
+    }
+    let search_time = search_started.elapsed() / SEARCHES;
     ledger.close();
 
     let us_per_rt = |ticks: u64| ticks as f64 / TICKS_PER_SEC * 1e6 / total as f64;
@@ -81,14 +96,18 @@ fn main() {
          CPU/round trip:         {:.0} µs (process)\n\
          writer CPU/round trip:  {:.0} µs\n\
          commits/round trip:     {:.2}\n\
+         written/round trip:     {:.1} KB (write syscalls: WAL frames and checkpoints)\n\
          slowest round trip:     {:.2} ms\n\
+         search (page of 50):    {:.0} µs\n\
          files on disk:          {:.1} KB/round trip",
         elapsed.as_secs_f64(),
         total as f64 / elapsed.as_secs_f64(),
         us_per_rt(cpu),
         us_per_rt(writer_cpu),
         commits as f64 / total as f64,
+        written as f64 / 1024.0 / total as f64,
         worst.as_secs_f64() * 1e3,
+        search_time.as_secs_f64() * 1e6,
         db_bytes as f64 / 1024.0 / total as f64,
     );
 }
@@ -192,6 +211,16 @@ fn cpu_ticks(stat: &Path) -> u64 {
     let fields: Vec<&str> = after.split_whitespace().collect();
     let field = |i: usize| fields[i].parse::<u64>().expect("number");
     field(11) + field(12)
+}
+
+/// Bytes this process handed to write(2) and friends so far.
+fn bytes_written() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .expect("read /proc/self/io")
+        .lines()
+        .find_map(|line| line.strip_prefix("wchar:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("wchar in /proc/self/io")
 }
 
 /// /proc/self/task/<tid>/stat of the ledger's writer thread.

@@ -64,7 +64,14 @@ pub(crate) struct Completion {
 }
 
 pub(crate) fn completion(outcome: &Outcome) -> Result<Completion, serde_json::Error> {
-    let wrap = |key: &str, v: &Value| serde_json::to_string(&serde_json::json!({ key: v }));
+    // `{"<key>":<v>}`, written straight from `v` (a `json!` object would copy the whole result first).
+    let wrap = |key: &str, v: &Value| -> Result<String, serde_json::Error> {
+        Ok(format!(
+            "{{{}:{}}}",
+            serde_json::to_string(key)?,
+            serde_json::to_string(v)?
+        ))
+    };
     Ok(match outcome {
         Outcome::Error(e) => Completion {
             state: "failed",

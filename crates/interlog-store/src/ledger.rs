@@ -67,7 +67,16 @@ impl Ledger {
         // loss, not just a process crash. Group commit is what keeps that affordable.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        // Statement journals (an insert firing its triggers) stay in memory instead of temp files.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // Room for every statement the writer runs (the update has a variant per mix of stages).
+        conn.set_prepared_statement_cache_capacity(32);
         migrations::migrate(&mut conn)?;
+        // Rows a crash left waiting for the search index are indexed now, the way close() does. Not
+        // fatal: rows that wait are still found by searches, and the writer will index them later.
+        if let Err(error) = writer::index_all(&mut conn) {
+            tracing::error!(%error, "indexing ledger rows left waiting for search failed");
+        }
 
         // Readers reopen the file by name, possibly after the process changed directory.
         let readers = ReadPool::new(std::fs::canonicalize(path)?)?;
@@ -134,8 +143,8 @@ impl Ledger {
             .with(|conn| query::interaction(conn, record_id))
     }
 
-    /// Stops the writer after draining what was submitted (also done on drop of the last handle). Reads
-    /// keep working.
+    /// Stops the writer after draining what was submitted (also done on drop of the last handle) and
+    /// indexing for search every row not indexed yet. Reads keep working.
     pub fn close(&self) {
         self.inner.close();
     }
@@ -241,6 +250,8 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Searches build a small index of their own in the temp schema (see `query.rs`): in memory.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
 

@@ -5,13 +5,15 @@
 //! it happens, so after a crash the ledger says where every raise stopped. One thread owns the write
 //! connection and commits whatever is queued as one transaction (group commit) with `synchronous=FULL`;
 //! callers get a sequence number at once and can wait for it on [`Ledger::committed`]. Reads use their
-//! own read-only connections beside the writer (WAL). Search is an FTS5 index kept in the same
-//! transactions as the rows it indexes.
+//! own read-only connections beside the writer (WAL). Search is an FTS5 index that the writer fills a few
+//! dozen rows at a time; searches also look at the rows still waiting for it, in the same snapshot, so
+//! they always see every row.
 //!
 //! The crate never reads the clock: every timestamp is milliseconds since the epoch, given by the caller.
 
 mod error;
 mod extract;
+mod index;
 mod ledger;
 mod migrations;
 mod model;

@@ -105,8 +105,63 @@ CREATE TABLE interactions (
 );
 "#;
 
+/// Version 2: the search index is filled in bulk instead of row by row.
+///
+/// Updating FTS5 in every small transaction was most of the writer's work: each transaction writes a
+/// new index segment, rewrites the index's structure and totals records and does merge work, and a raise
+/// going through its stages had its tokens deleted and written again at each one. Now a new raise is
+/// listed in `raises_unindexed`, in the same transaction that inserts it, and the writer moves rows from
+/// there into `raises_fts` a few dozen at a time, once their raise is over (see `index.rs`). Search
+/// looks at both (see `query.rs`), in one snapshot, so it still never disagrees with the ledger, crash
+/// or not. Every row of a version-1 file is already indexed, so the list starts empty.
+const V2_BULK_INDEX: &str = r#"
+-- Raises whose row is not in raises_fts yet: few (a few dozen, plus raises still in flight).
+CREATE TABLE raises_unindexed (
+    id INTEGER PRIMARY KEY  -- raises.id
+);
+
+DROP TRIGGER raises_fts_insert;
+CREATE TRIGGER raises_fts_insert AFTER INSERT ON raises BEGIN
+    INSERT INTO raises_unindexed (id) VALUES (new.id);
+END;
+
+-- A row waiting for the indexer is indexed with whatever it holds by then: only indexed rows are
+-- re-indexed when their searchable text changes.
+DROP TRIGGER raises_fts_update;
+CREATE TRIGGER raises_fts_update AFTER UPDATE ON raises
+WHEN (old.intent IS NOT new.intent
+   OR old.context_type IS NOT new.context_type
+   OR old.interaction_type IS NOT new.interaction_type
+   OR old.participant_terms IS NOT new.participant_terms
+   OR old.description IS NOT new.description
+   OR old.raiser_app IS NOT new.raiser_app
+   OR old.handler_app IS NOT new.handler_app
+   OR old.record_id IS NOT new.record_id)
+  AND NOT EXISTS (SELECT 1 FROM raises_unindexed WHERE id = old.id)
+BEGIN
+    INSERT INTO raises_fts (raises_fts, rowid, intent, context_type, interaction_type,
+                            participant_terms, description, raiser_app, handler_app, record_id)
+    VALUES ('delete', old.id, old.intent, old.context_type, old.interaction_type,
+            old.participant_terms, old.description, old.raiser_app, old.handler_app, old.record_id);
+    INSERT INTO raises_fts (rowid, intent, context_type, interaction_type, participant_terms,
+                            description, raiser_app, handler_app, record_id)
+    VALUES (new.id, new.intent, new.context_type, new.interaction_type, new.participant_terms,
+            new.description, new.raiser_app, new.handler_app, new.record_id);
+END;
+
+DROP TRIGGER raises_fts_delete;
+CREATE TRIGGER raises_fts_delete AFTER DELETE ON raises BEGIN
+    INSERT INTO raises_fts (raises_fts, rowid, intent, context_type, interaction_type,
+                            participant_terms, description, raiser_app, handler_app, record_id)
+    SELECT 'delete', old.id, old.intent, old.context_type, old.interaction_type,
+           old.participant_terms, old.description, old.raiser_app, old.handler_app, old.record_id
+    WHERE NOT EXISTS (SELECT 1 FROM raises_unindexed WHERE id = old.id);
+    DELETE FROM raises_unindexed WHERE id = old.id;
+END;
+"#;
+
 /// The steps, in order; step `i` takes a file from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1_LEDGER];
+const MIGRATIONS: &[&str] = &[V1_LEDGER, V2_BULK_INDEX];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -160,12 +215,13 @@ mod tests {
         assert_eq!(check_supported(&conn).expect("version"), SCHEMA_VERSION);
         let tables: i64 = conn
             .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE name IN ('raises', 'raises_fts', 'interactions')",
+                "SELECT count(*) FROM sqlite_master
+                 WHERE name IN ('raises', 'raises_fts', 'raises_unindexed', 'interactions')",
                 [],
                 |r| r.get(0),
             )
             .expect("count");
-        assert_eq!(tables, 3);
+        assert_eq!(tables, 4);
     }
 
     #[test]
@@ -182,5 +238,57 @@ mod tests {
             check_supported(&conn),
             Err(StoreError::UnknownVersion(-3))
         ));
+    }
+
+    #[test]
+    fn a_version_1_file_keeps_its_rows_searchable() {
+        let mut conn = Connection::open_in_memory().expect("in-memory db");
+        conn.execute_batch(V1_LEDGER).expect("v1 schema");
+        conn.pragma_update(None, "user_version", 1).expect("v1");
+        let insert = "INSERT INTO raises (raise_key, raised_at_ms, raiser_app, raiser_instance,
+                          request_uuid, intent, context, candidates, context_type)
+                      VALUES (?1, 1, 'crm', 'crm-1', 'req', 'ViewChart', '{}', '[]', 'fdc3.instrument')";
+        conn.execute(insert, ["old"]).expect("v1 row");
+
+        migrate(&mut conn).expect("to the current version");
+        assert_eq!(check_supported(&conn).expect("version"), SCHEMA_VERSION);
+        conn.execute(insert, ["new"]).expect("current row");
+        let waiting: Vec<i64> = conn
+            .prepare("SELECT id FROM raises_unindexed")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("ids");
+        assert_eq!(
+            waiting,
+            [2],
+            "the version-1 row was indexed already; the new one waits"
+        );
+
+        // The old row, indexed, follows its updates; the new one is found while it waits.
+        conn.execute(
+            "UPDATE raises SET record_id = 'rec-7' WHERE raise_key = 'old'",
+            [],
+        )
+        .expect("update");
+        let found = |text: &str| -> Vec<String> {
+            let q = crate::model::HistoryQuery {
+                search: Some(text.to_owned()),
+                ..crate::model::HistoryQuery::default()
+            };
+            crate::query::list(&conn, &q)
+                .expect("search")
+                .into_iter()
+                .map(|r| r.raise_key)
+                .collect()
+        };
+        assert_eq!(found("viewchart"), ["new", "old"]);
+        assert_eq!(found("rec-7"), ["old"]);
+        conn.execute(
+            "INSERT INTO raises_fts (raises_fts, rank) VALUES ('integrity-check', 0)",
+            [],
+        )
+        .expect("fts integrity-check");
     }
 }

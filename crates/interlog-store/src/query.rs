@@ -20,17 +20,7 @@ pub(crate) fn list(conn: &Connection, q: &HistoryQuery) -> Result<Vec<HistoryRow
     // as the later ones, with the bound pushed into the primary-key (or FTS rowid) range scan.
     let before = q.before_id.unwrap_or(i64::MAX);
     let rows = match q.search.as_deref().and_then(fts_query) {
-        Some(matcher) => {
-            // The FTS table drives the loop, walking its rowids downwards, so a page costs about the
-            // same whether the ledger holds a thousand rows or a million.
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {ROW_COLUMNS} FROM raises_fts JOIN raises r ON r.id = raises_fts.rowid
-                 WHERE raises_fts MATCH ?1 AND raises_fts.rowid < ?2
-                 ORDER BY raises_fts.rowid DESC LIMIT ?3"
-            ))?;
-            let rows = stmt.query_map(params![matcher, before, limit], history_row)?;
-            rows.collect::<Result<Vec<_>, _>>()?
-        }
+        Some(matcher) => search(conn, &matcher, before, limit)?,
         None => {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {ROW_COLUMNS} FROM raises r WHERE r.id < ?1 ORDER BY r.id DESC LIMIT ?2"
@@ -40,6 +30,137 @@ pub(crate) fn list(conn: &Connection, q: &HistoryQuery) -> Result<Vec<HistoryRow
         }
     };
     Ok(rows)
+}
+
+/// The matches for `matcher` below id `before`, newest first: those in the search index, and those among
+/// the rows still waiting for it (see `index.rs`).
+fn search(
+    conn: &Connection,
+    matcher: &str,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<HistoryRow>, StoreError> {
+    // One snapshot for both halves: the writer moves rows from one to the other, and two snapshots could
+    // see a row in neither or in both.
+    let snapshot = conn.unchecked_transaction()?;
+    // The FTS table drives the loop, walking its rowids downwards, so a page costs about the same
+    // whether the ledger holds a thousand rows or a million.
+    let mut rows = snapshot
+        .prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM raises_fts JOIN raises r ON r.id = raises_fts.rowid
+             WHERE raises_fts MATCH ?1 AND raises_fts.rowid < ?2
+             ORDER BY raises_fts.rowid DESC LIMIT ?3"
+        ))?
+        .query_map(params![matcher, before, limit], history_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let waiting: bool = snapshot
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM raises_unindexed WHERE id < ?1)")?
+        .query_row([before], |r| r.get(0))?;
+    if waiting {
+        // A row is in one half or the other, never both. When the page is full, only waiting rows
+        // newer than its last row can still make it.
+        let full = usize::try_from(limit).unwrap_or(usize::MAX);
+        let cutoff = match rows.last() {
+            Some(last) if rows.len() >= full => last.id,
+            _ => i64::MIN,
+        };
+        let mut row = snapshot.prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM raises r WHERE r.id = ?1"
+        ))?;
+        for id in unindexed_matches(&snapshot, matcher, before)?
+            .into_iter()
+            .filter(|&id| id > cutoff)
+            .take(full)
+        {
+            rows.push(row.query_row([id], history_row)?);
+        }
+        rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id));
+        rows.truncate(full);
+    }
+    // Commit, not roll back: that keeps the temp index (see `unindexed_matches`) for the next search.
+    snapshot.commit()?;
+    Ok(rows)
+}
+
+/// The searchable columns, in `raises_fts` order.
+const FTS_COLUMNS: &str = "intent, context_type, interaction_type, participant_terms, description,
+    raiser_app, handler_app, record_id";
+
+/// The ids, newest first, of the rows below `before` that wait for the search index and match.
+///
+/// They are few, so this connection indexes them itself, in an index of the same make in its temp
+/// schema (in memory): the very same tokenizer and query, hence the very same matches as in
+/// `raises_fts`. That index is kept from one search to the next (`unindexed_seen` holds the text it
+/// indexed), and only brought up to date: rows the writer has indexed since, or whose text changed,
+/// leave it; rows that started waiting come in. Successive searches as the user types touch only a row
+/// or two.
+fn unindexed_matches(
+    conn: &Connection,
+    matcher: &str,
+    before: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let ready: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM temp.sqlite_schema WHERE name = 'unindexed_seen')",
+        )?
+        .query_row([], |r| r.get(0))?;
+    if !ready {
+        // Contentless and without column sizes: only the tokens, all MATCH needs to give rowids.
+        conn.execute_batch(&format!(
+            "CREATE VIRTUAL TABLE temp.unindexed_fts USING fts5({FTS_COLUMNS},
+                 content = '', columnsize = 0,
+                 tokenize = 'unicode61 remove_diacritics 2'
+             );
+             CREATE TABLE temp.unindexed_seen (id INTEGER PRIMARY KEY, {FTS_COLUMNS});"
+        ))?;
+    }
+    // CROSS JOIN keeps the short list of waiting ids as the outer loop: left to itself, the planner
+    // may walk all of `raises` instead.
+    let gone: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT s.id FROM temp.unindexed_seen s WHERE NOT EXISTS (
+                 SELECT 1 FROM main.raises_unindexed u CROSS JOIN main.raises r ON r.id = u.id
+                 WHERE u.id = s.id
+                   AND r.intent IS s.intent AND r.context_type IS s.context_type
+                   AND r.interaction_type IS s.interaction_type
+                   AND r.participant_terms IS s.participant_terms
+                   AND r.description IS s.description AND r.raiser_app IS s.raiser_app
+                   AND r.handler_app IS s.handler_app AND r.record_id IS s.record_id)",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in gone {
+        conn.prepare_cached(&format!(
+            "INSERT INTO temp.unindexed_fts (unindexed_fts, rowid, {FTS_COLUMNS})
+             SELECT 'delete', id, {FTS_COLUMNS} FROM temp.unindexed_seen WHERE id = ?1"
+        ))?
+        .execute([id])?;
+        conn.prepare_cached("DELETE FROM temp.unindexed_seen WHERE id = ?1")?
+            .execute([id])?;
+    }
+    for table in ["unindexed_fts", "unindexed_seen"] {
+        let column = if table == "unindexed_fts" {
+            "rowid"
+        } else {
+            "id"
+        };
+        conn.prepare_cached(&format!(
+            "INSERT INTO temp.{table} ({column}, {FTS_COLUMNS})
+             SELECT r.id, r.intent, r.context_type, r.interaction_type, r.participant_terms,
+                 r.description, r.raiser_app, r.handler_app, r.record_id
+             FROM main.raises_unindexed u CROSS JOIN main.raises r ON r.id = u.id
+             WHERE u.id NOT IN (SELECT id FROM temp.unindexed_seen)"
+        ))?
+        .execute([])?;
+    }
+    let ids = conn
+        .prepare_cached(
+            "SELECT rowid FROM temp.unindexed_fts WHERE unindexed_fts MATCH ?1 AND rowid < ?2
+             ORDER BY rowid DESC",
+        )?
+        .query_map(params![matcher, before], |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(ids)
 }
 
 /// Everything stored about the raise with history id `id`.

@@ -565,3 +565,173 @@ fn unknown_raise_updates_are_ignored_and_interactions_are_stored() {
     assert_eq!(detail.result, Some(json!({})));
     assert_eq!(detail.row.state, "completed");
 }
+
+/// The writer indexes rows for search a few dozen at a time, once their raise is over; searches must
+/// find the rows that are waiting exactly as they find indexed ones, alone or mixed on one page.
+#[test]
+fn search_finds_rows_whether_indexed_yet_or_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ledger.db");
+    let ledger = Ledger::open(&db).expect("open");
+    let key = |i: usize| format!("r{i:03}");
+    // Even raises complete with a record id; odd ones stay in flight.
+    for i in 0..150 {
+        let intent = if i % 3 == 0 { "ViewChart" } else { "ViewNews" };
+        ledger
+            .write_blocking(raise(&key(i), i as i64, intent, instrument("AAPL")))
+            .expect("raise");
+        if i % 2 == 0 {
+            let result = json!({
+                "type": "fdc3.transactionResult", "status": "Created",
+                "context": {"type": "fdc3.interaction", "id": {"URI": format!("rec{i:03}")}}
+            });
+            ledger
+                .write_blocking(LedgerWrite::Completed {
+                    raise_key: key(i),
+                    at_ms: i as i64,
+                    outcome: Outcome::Context(result),
+                })
+                .expect("complete");
+        }
+    }
+    let raw =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("raw open");
+    let count = |sql: &str| -> i64 { raw.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    let waiting = count("SELECT count(*) FROM raises_unindexed");
+    let indexed = count("SELECT count(*) FROM raises_fts_docsize");
+    assert!(
+        waiting > 0 && indexed > 0,
+        "{waiting} waiting, {indexed} indexed"
+    );
+    assert_eq!(waiting + indexed, 150);
+
+    let newest_first = |keep: &dyn Fn(usize) -> bool| -> Vec<String> {
+        (0..150).rev().filter(|&i| keep(i)).map(key).collect()
+    };
+    let charts = newest_first(&|i| i % 3 == 0);
+    assert_eq!(search(&ledger, "ViewChart"), charts);
+    assert_eq!(search(&ledger, "crm"), newest_first(&|_| true));
+    assert_eq!(search(&ledger, "rec010"), ["r010"]);
+    assert_eq!(
+        search(&ledger, "rec14"),
+        newest_first(&|i| (140..150).contains(&i) && i % 2 == 0)
+    );
+    assert!(
+        search(&ledger, "rec011").is_empty(),
+        "odd raises have no record"
+    );
+    // Pages cross from the waiting rows to the indexed ones and back, with no row twice or missed.
+    let mut seen = Vec::new();
+    let mut before_id = None;
+    loop {
+        let page = ledger
+            .list(&HistoryQuery {
+                search: Some("viewchart".into()),
+                limit: 7,
+                before_id,
+            })
+            .expect("page");
+        let Some(last) = page.last() else { break };
+        before_id = Some(last.id);
+        seen.extend(page.into_iter().map(|r| r.raise_key));
+    }
+    assert_eq!(seen, charts);
+
+    // An old raise still in flight was indexed as it stood; when it ends, its index entry follows.
+    let stale = key(1);
+    ledger
+        .write_blocking(LedgerWrite::Completed {
+            raise_key: stale.clone(),
+            at_ms: 999,
+            outcome: Outcome::Context(json!({
+                "type": "fdc3.transactionResult", "status": "Created",
+                "context": {"type": "fdc3.interaction", "id": {"URI": "late001"}}
+            })),
+        })
+        .expect("late completion");
+    assert_eq!(search(&ledger, "late001"), [stale]);
+
+    // A closed ledger has indexed everything, and the index agrees with the rows.
+    let before_close: Vec<Vec<String>> = ["viewnews", "rec", "crm"]
+        .iter()
+        .map(|s| search(&ledger, s))
+        .collect();
+    ledger.close();
+    assert_eq!(count("SELECT count(*) FROM raises_unindexed"), 0);
+    rusqlite::Connection::open(&db)
+        .expect("raw open")
+        .execute(
+            "INSERT INTO raises_fts (raises_fts, rank) VALUES ('integrity-check', 1)",
+            [],
+        )
+        .expect("fts integrity-check");
+    let after_close: Vec<Vec<String>> = ["viewnews", "rec", "crm"]
+        .iter()
+        .map(|s| search(&ledger, s))
+        .collect();
+    assert_eq!(after_close, before_close);
+}
+
+/// Searches keep a small index of the rows waiting for the search index from one search to the next;
+/// a waiting row must be found by its text as it is now, and once indexed, exactly once.
+#[test]
+fn a_waiting_row_is_found_by_its_latest_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = open(dir.path());
+    let raw = rusqlite::Connection::open_with_flags(
+        dir.path().join("ledger.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("raw open");
+    let k_waits = || -> bool {
+        raw.query_row(
+            "SELECT EXISTS (SELECT 1 FROM raises_unindexed u JOIN raises r ON r.id = u.id
+                            WHERE r.raise_key = 'k')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("query")
+    };
+    ledger
+        .write_blocking(raise("k", 1, "ViewChart", instrument("AAPL")))
+        .expect("raise");
+    assert!(k_waits());
+    assert_eq!(search(&ledger, "viewchart"), ["k"]);
+    let resolve = |handler: &str| LedgerWrite::Resolved {
+        raise_key: "k".into(),
+        at_ms: 2,
+        resolution: Resolution::UserChoice,
+        handler_app: Some(handler.into()),
+        handler_instance: None,
+    };
+    ledger
+        .write_blocking(resolve("alpha-app"))
+        .expect("resolve");
+    assert_eq!(search(&ledger, "alpha"), ["k"]);
+    ledger
+        .write_blocking(resolve("beta-app"))
+        .expect("resolve again");
+    assert!(search(&ledger, "alpha").is_empty(), "old text still found");
+    assert_eq!(search(&ledger, "beta"), ["k"]);
+
+    // Enough newer raises that "k", still in flight, is indexed as it stands.
+    for i in 0..80 {
+        let key = format!("n{i}");
+        ledger
+            .write_blocking(raise(&key, 10 + i, "ViewNews", instrument("IBM")))
+            .expect("raise");
+        ledger
+            .write_blocking(LedgerWrite::Completed {
+                raise_key: key,
+                at_ms: 10 + i,
+                outcome: Outcome::Void,
+            })
+            .expect("complete");
+    }
+    assert!(!k_waits(), "k was not indexed");
+    assert_eq!(search(&ledger, "beta"), ["k"]);
+    assert_eq!(search(&ledger, "viewchart"), ["k"]);
+    assert_eq!(search(&ledger, "viewnews").len(), 80);
+    assert_eq!(search(&ledger, "crm").len(), 81);
+}
