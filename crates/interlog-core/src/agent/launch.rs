@@ -54,11 +54,18 @@ pub(crate) struct PendingLaunch {
     pub purpose: Purpose,
 }
 
-/// A context from `open`, waiting for the new instance's first matching context listener.
+/// An `open` with a context, waiting for the new instance's first matching context listener:
+/// only then is `open` answered (and the context delivered); no such listener before the launch
+/// deadline is `AppTimeout`.
 #[derive(Debug, Clone)]
 pub(crate) struct OpenContext {
+    pub launch_id: String,
+    pub app_id: String,
     pub context: Value,
     pub opener: Value,
+    pub conn: ConnId,
+    pub request_uuid: String,
+    pub response_kind: String,
 }
 
 #[derive(Debug, Default)]
@@ -139,21 +146,35 @@ impl Parts<'_> {
                 conn,
                 request_uuid,
                 response_kind,
-                context,
+                context: Some(context),
                 opener,
             } => {
-                if let Some(context) = context {
-                    self.launches
-                        .open_contexts
-                        .insert(instance_id.to_owned(), OpenContext { context, opener });
-                }
-                step.respond(
+                // Answered when the app listens for the context (or AppTimeout at the deadline).
+                let waiting = OpenContext {
+                    launch_id: launch.launch_id,
+                    app_id: launch.app_id,
+                    context,
+                    opener,
                     conn,
-                    &response_kind,
-                    &request_uuid,
-                    json!({ "appIdentifier": app_identifier(&launch.app_id, instance_id) }),
-                );
+                    request_uuid,
+                    response_kind,
+                };
+                self.launches
+                    .open_contexts
+                    .insert(instance_id.to_owned(), waiting);
             }
+            Purpose::Open {
+                conn,
+                request_uuid,
+                response_kind,
+                context: None,
+                ..
+            } => step.respond(
+                conn,
+                &response_kind,
+                &request_uuid,
+                json!({ "appIdentifier": app_identifier(&launch.app_id, instance_id) }),
+            ),
             Purpose::Raise {
                 key,
                 intent,
@@ -193,6 +214,12 @@ impl Parts<'_> {
         ) else {
             return;
         };
+        step.respond(
+            open.conn,
+            &open.response_kind,
+            &open.request_uuid,
+            json!({ "appIdentifier": app_identifier(&open.app_id, instance_id) }),
+        );
         step.event(
             conn,
             "broadcastEvent",
@@ -204,6 +231,22 @@ impl Parts<'_> {
         if let Some(launch) = self.launches.take(|l| l.launch_id == launch_id) {
             tracing::warn!(app = %launch.app_id, "launched app did not connect in time");
             self.launch_ended(launch, Fdc3Error::AppTimeout, step);
+            return;
+        }
+        let waiting = self
+            .launches
+            .open_contexts
+            .iter()
+            .find(|(_, o)| o.launch_id == launch_id)
+            .map(|(instance, _)| instance.clone());
+        if let Some(open) = waiting.and_then(|i| self.launches.open_contexts.remove(&i)) {
+            tracing::warn!(app = %open.app_id, "opened app never listened for its context");
+            step.respond_error(
+                open.conn,
+                &open.response_kind,
+                &open.request_uuid,
+                Fdc3Error::AppTimeout,
+            );
         }
     }
 

@@ -55,35 +55,40 @@ fn open_starts_the_native_app_and_answers_when_it_connects() {
 }
 
 #[test]
-fn open_with_context_delivers_it_to_the_first_matching_context_listener() {
+fn open_with_context_is_answered_when_the_app_listens_for_it() {
     let mut s = Scenario::new();
     let (chat, chat_id) = s.connect(CHAT_URL);
-    s.request(
+    let req = s.request(
         chat,
         "openRequest",
         json!({"app": {"appId": "dialer"}, "context": contact()}),
     );
     let l = launch_of(&s.take());
-    let (conn, _) = launched_connects(&mut s, &l);
+    let (conn, fx) = launched_connects(&mut s, &l);
+    assert!(
+        sent(&fx, chat).is_empty(),
+        "not answered on connect:\n{}",
+        dump(&fx)
+    );
     // A listener for another type does not get it.
     s.request(
         conn,
         "addContextListenerRequest",
         json!({"channelId": null, "contextType": "fdc3.instrument"}),
     );
-    assert!(sent(&s.take(), conn)
-        .iter()
-        .all(|m| m["type"] != "broadcastEvent"));
+    assert_eq!(outline(&s.take()), ["send 2 addContextListenerResponse"]);
     s.request(
         conn,
         "addContextListenerRequest",
         json!({"channelId": null, "contextType": "fdc3.contact"}),
     );
-    let fx = s.take();
     check(
-        &fx,
+        &s.take(),
         &[
             msg(conn, "addContextListenerResponse"),
+            msg(chat, "openResponse")
+                .answers(&req)
+                .at("/payload/appIdentifier/instanceId", l.instance_id.as_str()),
             msg(conn, "broadcastEvent")
                 .at("/payload/channelId", Value::Null)
                 .at("/payload/context", contact())
@@ -91,15 +96,46 @@ fn open_with_context_delivers_it_to_the_first_matching_context_listener() {
                 .at("/payload/originatingApp/instanceId", chat_id.as_str()),
         ],
     );
-    // Only once.
+    // Only once; the deadline no longer matters.
     s.request(
         conn,
         "addContextListenerRequest",
         json!({"channelId": null, "contextType": null}),
     );
-    assert!(sent(&s.take(), conn)
-        .iter()
-        .all(|m| m["type"] != "broadcastEvent"));
+    assert_eq!(outline(&s.take()), ["send 2 addContextListenerResponse"]);
+    s.advance(s.config().launch_timeout_ms);
+    assert_eq!(
+        s.timer(Timer::LaunchDeadline {
+            launch_id: l.launch_id
+        }),
+        []
+    );
+}
+
+#[test]
+fn an_opened_app_that_never_listens_for_the_context_is_app_timeout() {
+    let mut s = Scenario::new();
+    let (chat, _) = s.connect(CHAT_URL);
+    let req = s.request(
+        chat,
+        "openRequest",
+        json!({"app": {"appId": "dialer"}, "context": contact()}),
+    );
+    let l = launch_of(&s.take());
+    let (conn, _) = launched_connects(&mut s, &l);
+    s.request(
+        conn,
+        "addContextListenerRequest",
+        json!({"channelId": null, "contextType": "fdc3.instrument"}),
+    );
+    s.advance(s.config().launch_timeout_ms);
+    let fx = s.timer(Timer::LaunchDeadline {
+        launch_id: l.launch_id,
+    });
+    check(
+        &fx,
+        &[msg(chat, "openResponse").answers(&req).error("AppTimeout")],
+    );
 }
 
 #[test]
