@@ -20,6 +20,7 @@ import WebSocket from 'ws';
 import { connectApp, openRawSocket, socketUrl, trackIntentResults, wcp4Message } from '../lib/connect.mjs';
 import { agentCommandFromEnv, FIXTURES_DIR, startAgent } from '../lib/agent-process.mjs';
 import { CHAT_APP_ID, CHAT_IDENTITY_URL, CRM_APP_ID, CRM_IDENTITY_URL, createdResult, startCrm } from '../lib/crm.mjs';
+import { eventually, settle } from '../lib/wait.mjs';
 
 const APP_A_URL = 'https://apps.interlog.example/test-a/';
 const APP_B_URL = 'https://apps.interlog.example/test-b/';
@@ -66,25 +67,7 @@ async function check(t, name, fn, knownReferenceDeviation) {
   });
 }
 
-/** Resolves with {value} or {error}, or {timedOut: true} after ms. */
-async function settle(promise, ms) {
-  let timer;
-  const timeout = new Promise(resolve => (timer = setTimeout(() => resolve({ timedOut: true }), ms)));
-  try {
-    return await Promise.race([promise.then(value => ({ value }), error => ({ error })), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
-/** A promise that resolves when `predicate` becomes true (polled), or rejects after ms. */
-async function eventually(predicate, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Status of an HTTP upgrade attempt: 101 if it was accepted, else the HTTP status code. */
 function upgradeStatus(url, wsOptions = {}) {

@@ -37,6 +37,7 @@ import { connectApp, trackIntentResults } from '../lib/connect.mjs';
 import { agentCommandFromEnv, FIXTURES_DIR, SAMPLE_APPD, startAgent } from '../lib/agent-process.mjs';
 import { CHAT_APP_ID, CHAT_IDENTITY_URL, CRM_APP_ID, CRM_IDENTITY_URL, createdResult, startCrm } from '../lib/crm.mjs';
 import { Transcript } from '../lib/transcript.mjs';
+import { eventually, settle } from '../lib/wait.mjs';
 
 const APP_A_URL = 'https://apps.interlog.example/test-a/';
 const APP_B_URL = 'https://apps.interlog.example/test-b/';
@@ -113,25 +114,7 @@ async function check(t, name, fn) {
   });
 }
 
-/** Resolves with {value} or {error}, or {timedOut: true} after ms. */
-async function settle(promise, ms) {
-  let timer;
-  const timeout = new Promise(resolve => (timer = setTimeout(() => resolve({ timedOut: true }), ms)));
-  try {
-    return await Promise.race([promise.then(value => ({ value }), error => ({ error })), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
-/** Polls `predicate` until true, or throws after ms. */
-async function eventually(predicate, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Asserts that `promise` rejects with exactly `message` within ms (not a timeout). */
 async function rejectsWith(promise, message, ms = 5000) {
