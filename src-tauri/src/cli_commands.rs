@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use interlog_core::builtin::CLI_IDENTITY_URL;
 use interlog_server::client::Client;
-use interlog_store::{HistoryQuery, Ledger};
+use interlog_store::{HistoryQuery, HistoryReader};
 use serde_json::{json, Value};
 
 use crate::cli::AgentArgs;
@@ -89,7 +89,8 @@ pub fn history(args: &AgentArgs, as_json: bool, limit: u32, search: Option<Strin
             path.display()
         ));
     }
-    let ledger = match Ledger::open(&path) {
+    // Read-only: the running agent owns writing (and may be writing right now).
+    let ledger = match HistoryReader::open(&path) {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
@@ -122,6 +123,5 @@ pub fn history(args: &AgentArgs, as_json: bool, limit: u32, search: Option<Strin
             );
         }
     }
-    ledger.close();
     ExitCode::SUCCESS
 }

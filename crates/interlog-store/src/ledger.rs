@@ -244,6 +244,29 @@ impl ReadPool {
     }
 }
 
+/// Read-only access to a ledger that another process (the running agent) may be writing: for
+/// `interlog history`. It never writes, migrates or indexes, so it cannot get in the writer's way.
+pub struct HistoryReader {
+    conn: Connection,
+}
+
+impl HistoryReader {
+    /// Opens an existing ledger read-only; a file from a newer build is refused (`TooNew`).
+    pub fn open(path: &Path) -> Result<HistoryReader, StoreError> {
+        let conn = open_reader(path)?;
+        migrations::check_supported(&conn)?;
+        Ok(HistoryReader { conn })
+    }
+
+    pub fn list(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
+        query::list(&self.conn, q)
+    }
+
+    pub fn detail(&self, id: i64) -> Result<Option<HistoryDetail>, StoreError> {
+        query::detail(&self.conn, id)
+    }
+}
+
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,

@@ -21,7 +21,7 @@ mod query;
 mod writer;
 
 pub use error::StoreError;
-pub use ledger::Ledger;
+pub use ledger::{HistoryReader, Ledger};
 pub use migrations::SCHEMA_VERSION;
 pub use model::{
     HistoryDetail, HistoryQuery, HistoryRow, LedgerWrite, Outcome, RaiseRecord, Resolution,

@@ -735,3 +735,43 @@ fn a_waiting_row_is_found_by_its_latest_text() {
     assert_eq!(search(&ledger, "viewnews").len(), 80);
     assert_eq!(search(&ledger, "crm").len(), 81);
 }
+
+/// `interlog history` reads beside a running writer without writing anything itself.
+#[test]
+fn history_reader_sees_what_the_writer_committed_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    ledger
+        .write_blocking(raise(
+            "r1",
+            1_000,
+            "CreateInteraction",
+            interaction_context(),
+        ))
+        .unwrap();
+    let path = dir.path().join("ledger.db");
+    let reader = interlog_store::HistoryReader::open(&path).unwrap();
+    let rows = reader
+        .list(&HistoryQuery {
+            search: Some("jane".into()),
+            ..HistoryQuery::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].raise_key, "r1");
+    assert!(reader.detail(rows[0].id).unwrap().is_some());
+    // A later write by the agent is visible to the same reader.
+    ledger
+        .write_blocking(raise(
+            "r2",
+            2_000,
+            "CreateInteraction",
+            interaction_context(),
+        ))
+        .unwrap();
+    assert_eq!(reader.list(&HistoryQuery::default()).unwrap().len(), 2);
+    ledger.close();
+    // A file that does not exist is an error, not a new empty ledger.
+    assert!(interlog_store::HistoryReader::open(&dir.path().join("missing.db")).is_err());
+    assert!(!dir.path().join("missing.db").exists());
+}
