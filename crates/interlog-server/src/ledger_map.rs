@@ -1,19 +1,7 @@
 //! The core says what happened to a raise; the store keeps it. This maps one onto the other.
 
-use interlog_core::agent::{LedgerEvent, Resolution, ResultOutcome};
-use interlog_store::{LedgerWrite, Outcome, RaiseRecord, Resolution as StoredResolution};
-
-fn resolution(r: Resolution) -> StoredResolution {
-    match r {
-        Resolution::SingleCandidate => StoredResolution::SingleCandidate,
-        Resolution::Targeted => StoredResolution::Targeted,
-        Resolution::UserChoice => StoredResolution::UserChoice,
-        Resolution::Cancelled => StoredResolution::Cancelled,
-        Resolution::TimedOut => StoredResolution::TimedOut,
-        Resolution::Unavailable => StoredResolution::Unavailable,
-        Resolution::NoCandidates => StoredResolution::NoCandidates,
-    }
-}
+use interlog_core::agent::LedgerEvent;
+use interlog_store::{LedgerWrite, RaiseRecord};
 
 pub fn to_write(event: LedgerEvent) -> LedgerWrite {
     match event {
@@ -47,7 +35,7 @@ pub fn to_write(event: LedgerEvent) -> LedgerWrite {
         } => LedgerWrite::Resolved {
             raise_key: key,
             at_ms,
-            resolution: resolution(r),
+            resolution: r,
             handler_app,
             handler_instance,
         },
@@ -62,12 +50,7 @@ pub fn to_write(event: LedgerEvent) -> LedgerWrite {
         } => LedgerWrite::Completed {
             raise_key: key,
             at_ms,
-            outcome: match outcome {
-                ResultOutcome::Context(c) => Outcome::Context(c),
-                ResultOutcome::Channel(c) => Outcome::Channel(c),
-                ResultOutcome::Void => Outcome::Void,
-                ResultOutcome::Error(e) => Outcome::Error(e),
-            },
+            outcome,
         },
     }
 }

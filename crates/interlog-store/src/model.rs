@@ -65,47 +65,8 @@ pub struct RaiseRecord {
     pub candidates: Value,
 }
 
-/// How the handler was chosen (or why none was).
-///
-/// Serialized as snake_case, the same text the ledger stores and `HistoryRow::resolution` carries, so
-/// the UI sees one spelling whichever way it gets the value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Resolution {
-    SingleCandidate,
-    Targeted,
-    UserChoice,
-    Cancelled,
-    TimedOut,
-    Unavailable,
-    NoCandidates,
-}
-
-impl Resolution {
-    /// The text stored in the `resolution` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Resolution::SingleCandidate => "single_candidate",
-            Resolution::Targeted => "targeted",
-            Resolution::UserChoice => "user_choice",
-            Resolution::Cancelled => "cancelled",
-            Resolution::TimedOut => "timed_out",
-            Resolution::Unavailable => "unavailable",
-            Resolution::NoCandidates => "no_candidates",
-        }
-    }
-}
-
-/// How a raise ended.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Outcome {
-    Context(Value),
-    Channel(Value),
-    Void,
-    /// An FDC3 error string, e.g. `ResolveError.UserCancelledResolution`.
-    Error(String),
-}
+// The ledger's vocabulary for how a raise was resolved and how it ended is the agent's own.
+pub use interlog_core::agent::{Resolution, ResultOutcome as Outcome};
 
 /// A page request for the history list.
 #[derive(Debug, Clone, Serialize, Deserialize)]

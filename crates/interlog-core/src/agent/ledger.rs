@@ -1,13 +1,14 @@
 //! What the agent asks the ledger to record about each raise. The runtime maps these onto the
 //! store; the core only says what happened and when.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::message::Millis;
 
-/// How the handler of a raise was chosen, or why none was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// How the handler of a raise was chosen, or why none was. Serialized as the snake_case text
+/// the ledger stores, so the UI sees one spelling whichever way it gets the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     SingleCandidate,
@@ -19,7 +20,23 @@ pub enum Resolution {
     NoCandidates,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+impl Resolution {
+    /// The text stored in the ledger's `resolution` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::SingleCandidate => "single_candidate",
+            Resolution::Targeted => "targeted",
+            Resolution::UserChoice => "user_choice",
+            Resolution::Cancelled => "cancelled",
+            Resolution::TimedOut => "timed_out",
+            Resolution::Unavailable => "unavailable",
+            Resolution::NoCandidates => "no_candidates",
+        }
+    }
+}
+
+/// How a raise ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ResultOutcome {
     Context(Value),
