@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use interlog_app::cli::{Cli, Command};
 
+// The agent allocates and frees a JSON tree per message on one thread and hands ledger writes to
+// another; mimalloc's thread-local free lists make that markedly cheaper than glibc's malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     interlog_app::init_tracing();
     let cli = Cli::parse();

@@ -6,7 +6,7 @@
 //! connection and commits whatever is queued as one transaction (group commit) with `synchronous=FULL`;
 //! callers get a sequence number at once and can wait for it on [`Ledger::committed`]. Reads use their
 //! own read-only connections beside the writer (WAL). Search is an FTS5 index that the writer fills a few
-//! dozen rows at a time; searches also look at the rows still waiting for it, in the same snapshot, so
+//! hundred rows at a time; searches also look at the rows still waiting for it, in the same snapshot, so
 //! they always see every row.
 //!
 //! The crate never reads the clock: every timestamp is milliseconds since the epoch, given by the caller.

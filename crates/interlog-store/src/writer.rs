@@ -5,7 +5,7 @@
 //! commits the lot in one transaction (group commit): under load, many raises share one fsync.
 //!
 //! Within a transaction, the stages of one raise are folded into one statement (see [`plan`]), and
-//! every few dozen raises the transaction also moves finished rows into the search index (`index.rs`).
+//! every few hundred raises the transaction also moves finished rows into the search index (`index.rs`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -57,6 +57,7 @@ fn instrument(ticker: &str) -> Value {
 fn search(ledger: &Ledger, text: &str) -> Vec<String> {
     let q = HistoryQuery {
         search: Some(text.to_owned()),
+        limit: HistoryQuery::MAX_LIMIT,
         ..HistoryQuery::default()
     };
     ledger
@@ -575,7 +576,7 @@ fn search_finds_rows_whether_indexed_yet_or_not() {
     let ledger = Ledger::open(&db).expect("open");
     let key = |i: usize| format!("r{i:03}");
     // Even raises complete with a record id; odd ones stay in flight.
-    for i in 0..150 {
+    for i in 0..600 {
         let intent = if i % 3 == 0 { "ViewChart" } else { "ViewNews" };
         ledger
             .write_blocking(raise(&key(i), i as i64, intent, instrument("AAPL")))
@@ -604,10 +605,10 @@ fn search_finds_rows_whether_indexed_yet_or_not() {
         waiting > 0 && indexed > 0,
         "{waiting} waiting, {indexed} indexed"
     );
-    assert_eq!(waiting + indexed, 150);
+    assert_eq!(waiting + indexed, 600);
 
     let newest_first = |keep: &dyn Fn(usize) -> bool| -> Vec<String> {
-        (0..150).rev().filter(|&i| keep(i)).map(key).collect()
+        (0..600).rev().filter(|&i| keep(i)).map(key).collect()
     };
     let charts = newest_first(&|i| i % 3 == 0);
     assert_eq!(search(&ledger, "ViewChart"), charts);
@@ -716,7 +717,7 @@ fn a_waiting_row_is_found_by_its_latest_text() {
     assert_eq!(search(&ledger, "beta"), ["k"]);
 
     // Enough newer raises that "k", still in flight, is indexed as it stands.
-    for i in 0..80 {
+    for i in 0..320 {
         let key = format!("n{i}");
         ledger
             .write_blocking(raise(&key, 10 + i, "ViewNews", instrument("IBM")))
@@ -732,8 +733,8 @@ fn a_waiting_row_is_found_by_its_latest_text() {
     assert!(!k_waits(), "k was not indexed");
     assert_eq!(search(&ledger, "beta"), ["k"]);
     assert_eq!(search(&ledger, "viewchart"), ["k"]);
-    assert_eq!(search(&ledger, "viewnews").len(), 80);
-    assert_eq!(search(&ledger, "crm").len(), 81);
+    assert_eq!(search(&ledger, "viewnews").len(), 320);
+    assert_eq!(search(&ledger, "crm").len(), 321);
 }
 
 /// `interlog history` reads beside a running writer without writing anything itself.
