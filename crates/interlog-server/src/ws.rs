@@ -132,7 +132,16 @@ async fn connection(stream: TcpStream, handle: AgentHandle, settings: Arc<WsSett
             let Some(out) = out else { break };
             match out {
                 Outgoing::Message(msg) => {
-                    if sink.send(Message::text(msg.to_string())).await.is_err() {
+                    // serde_json's writer straight into a buffer, not `Display` (which goes
+                    // through fmt::Formatter a few bytes at a time).
+                    let text = match serde_json::to_string(&*msg) {
+                        Ok(text) => text,
+                        Err(e) => {
+                            tracing::error!(conn = conn.0, error = %e, "message not serialisable; dropped");
+                            continue;
+                        }
+                    };
+                    if sink.send(Message::text(text)).await.is_err() {
                         break;
                     }
                 }

@@ -12,14 +12,14 @@
 //! round trip, and then how long a history search takes on the result.
 //! CPU times come in clock ticks (10 ms), so runs should last a few seconds at least.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use interlog_store::{HistoryQuery, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution};
 use serde_json::{json, Value};
 
-/// USER_HZ: the unit of the times in /proc/<pid>/stat. 100 on every Linux architecture in use.
-const TICKS_PER_SEC: f64 = 100.0;
+#[path = "support/proc_stat.rs"]
+mod proc_stat;
+use proc_stat::{cpu_ticks, process_ticks, TICKS_PER_SEC};
 
 /// The name the writer thread shows in /proc (thread names are cut to 15 bytes there).
 const WRITER_COMM: &str = "interlog-ledger";
@@ -35,7 +35,7 @@ fn main() {
     let context = interaction_context();
     let result = transaction_result();
     let commits_before = ledger.commit_count();
-    let cpu_before = cpu_ticks(Path::new("/proc/self/stat"));
+    let cpu_before = process_ticks();
     let writer_before = cpu_ticks(&writer);
     let written_before = bytes_written();
     let started = Instant::now();
@@ -54,7 +54,7 @@ fn main() {
     }
 
     let elapsed = started.elapsed();
-    let cpu = cpu_ticks(Path::new("/proc/self/stat")) - cpu_before;
+    let cpu = process_ticks() - cpu_before;
     let writer_cpu = cpu_ticks(&writer) - writer_before;
     let commits = ledger.commit_count() - commits_before;
     let written = bytes_written() - written_before;
@@ -200,17 +200,6 @@ fn transaction_result() -> Value {
         "context": stored,
         "message": "record with id \"a0S8d000000uO05EAE\" was created"
     })
-}
-
-/// utime + stime from a /proc stat file, in clock ticks.
-fn cpu_ticks(stat: &Path) -> u64 {
-    let text = std::fs::read_to_string(stat).expect("read stat");
-    // The command name (field 2) may contain spaces: count fields from after its closing parenthesis,
-    // where field 3 (state) is index 0, so utime (14) and stime (15) are 11 and 12.
-    let after = &text[text.rfind(')').expect("comm") + 1..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let field = |i: usize| fields[i].parse::<u64>().expect("number");
-    field(11) + field(12)
 }
 
 /// Bytes this process handed to write(2) and friends so far.

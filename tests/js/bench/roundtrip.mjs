@@ -20,7 +20,6 @@
 //   - the agent process's CPU time (utime+stime from /proc, including its descendants) per
 //     round trip, in µs; the benchmark's own CPU time likewise for comparison.
 
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +27,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { openRawSocket } from '../lib/wire.mjs';
+import { cpuSeconds } from '../lib/cpu-time.mjs';
 import { FIXTURES_DIR, SAMPLE_APPD, startAgent } from '../lib/agent-process.mjs';
 
 const CRM_URL = 'https://apps.interlog.example/crm/';
@@ -62,60 +62,6 @@ const pairCounts = opt.pairs.split(',').map(Number);
 const TOTAL = Number(opt.total);
 const WARMUP = Number(opt.warmup);
 const LOST_AFTER_MS = Number(opt['lost-after']);
-
-// ------------------------------------------------------------------ agent CPU time
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** utime+stime (+ cutime+cstime: children it has already reaped) of one process, in ticks. */
-function processTicks(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may contain spaces; the fields after it start past the last ')'.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // f[0] is field 3 (state), so field n is f[n - 3]: utime 14, stime 15, cutime 16, cstime 17.
-  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-}
-
-/** pid and all its live descendants (from /proc/<pid>/task/<tid>/children). */
-function processTree(pid) {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    let tasks = [];
-    try {
-      tasks = fs.readdirSync(`/proc/${out[i]}/task`);
-    } catch {
-      continue; // gone
-    }
-    for (const tid of tasks) {
-      try {
-        const kids = fs.readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
-        if (kids) out.push(...kids.split(/\s+/).map(Number));
-      } catch {
-        // thread gone
-      }
-    }
-  }
-  return out;
-}
-
-/** CPU seconds used so far by the agent (pid from agent.json) and its descendants. */
-function agentCpuSeconds(pid) {
-  let ticks = 0;
-  for (const p of processTree(pid)) {
-    try {
-      ticks += processTicks(p);
-    } catch {
-      // exited between listing and reading
-    }
-  }
-  return ticks / CLK_TCK;
-}
 
 // ------------------------------------------------------------------ one pair
 
@@ -247,12 +193,12 @@ async function run(agentSpec, pairsN) {
         if (errorSamples.size < 5) errorSamples.add(r.detail);
       }
     };
-    const cpu0 = agentCpuSeconds(agent.info.pid);
+    const cpu0 = cpuSeconds(agent.info.pid);
     const self0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(pairs.map((p, i) => closedLoop(p, split(TOTAL, pairsN)[i], sink)));
     const wallS = (performance.now() - t0) / 1000;
-    const cpuS = agentCpuSeconds(agent.info.pid) - cpu0;
+    const cpuS = cpuSeconds(agent.info.pid) - cpu0;
     const self = process.cpuUsage(self0);
 
     latencies.sort((a, b) => a - b);
