@@ -53,7 +53,11 @@ pub async fn history_detail(
 pub async fn resolver_current(
     state: State<'_, DesktopState>,
 ) -> Result<Option<ResolverView>, CommandError> {
-    Ok(state.handle.resolver_view().await)
+    Ok(state
+        .handle
+        .resolver_view()
+        .await
+        .map(|view| state.icons.inline(view)))
 }
 
 #[tauri::command]

@@ -14,12 +14,15 @@ pub mod windows;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
+use interlog_server::icons::IconCache;
 use interlog_server::{AgentHandle, RunningAgent};
 use tauri::Manager;
 
 /// What the commands reach through `State`.
 pub struct DesktopState {
     pub handle: AgentHandle,
+    /// Directory apps' icons, fetched by the agent so the windows need no network (strict CSP).
+    pub icons: IconCache,
     /// Kept so the socket and the discovery file live as long as the app.
     pub running: Mutex<Option<RunningAgent>>,
 }
@@ -65,14 +68,17 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
         eprintln!("interlog: app directory: {problem}");
     }
     let handle = running.handle.clone();
+    let icons = IconCache::fetch_in_background(running.icon_urls.clone());
+    let forwarded_icons = icons.clone();
     let app = with_commands(tauri::Builder::default())
         .manage(DesktopState {
             handle: handle.clone(),
+            icons,
             running: Mutex::new(Some(running)),
         })
         .setup(move |app| {
             windows::create(app.handle())?;
-            windows::forward_agent_events(app.handle().clone(), handle.clone());
+            windows::forward_agent_events(app.handle().clone(), handle.clone(), forwarded_icons);
             Ok(())
         })
         .build(tauri::generate_context!("tauri.conf.json"));

@@ -5,6 +5,7 @@
 //! also when the main window is hidden. Closing it is a Cancel.
 
 use interlog_core::agent::ResolverChoice;
+use interlog_server::icons::IconCache;
 use interlog_server::{AgentHandle, UiEvent};
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
@@ -51,7 +52,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
 }
 
 /// Relays the agent's UI events to the windows for as long as the app runs.
-pub fn forward_agent_events(app: AppHandle, handle: AgentHandle) {
+pub fn forward_agent_events(app: AppHandle, handle: AgentHandle, icons: IconCache) {
     let mut events = handle.subscribe_ui();
     tauri::async_runtime::spawn(async move {
         loop {
@@ -63,6 +64,7 @@ pub fn forward_agent_events(app: AppHandle, handle: AgentHandle) {
                     let Some(window) = app.get_webview_window(RESOLVER) else {
                         continue;
                     };
+                    let view = view.map(|v| icons.inline(v));
                     let show = view.is_some();
                     let _ = app.emit_to(RESOLVER, "resolver-changed", &view);
                     if show {

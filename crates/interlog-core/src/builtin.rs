@@ -18,7 +18,7 @@ pub const BUILTIN_APPD: &str = r#"{"applications": [
     "description": "Records the interaction in Interlog's own history, searchable at any time.",
     "type": "other",
     "details": {"url": "https://interlog.local/log"},
-    "icons": [],
+    "icons": [{"src": "data:image/svg+xml;base64,PHN2ZyB4bWxucz0naHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmcnIHdpZHRoPSczMicgaGVpZ2h0PSczMicgdmlld0JveD0nMCAwIDMyIDMyJz48cmVjdCB4PSc1JyB5PSczJyB3aWR0aD0nMjInIGhlaWdodD0nMjYnIHJ4PSczJyBmaWxsPScjMmY2ZmRlJy8+PHJlY3QgeD0nOScgeT0nOCcgd2lkdGg9JzE0JyBoZWlnaHQ9JzIuNScgcng9JzEnIGZpbGw9JyNmZmYnLz48cmVjdCB4PSc5JyB5PScxNCcgd2lkdGg9JzE0JyBoZWlnaHQ9JzIuNScgcng9JzEnIGZpbGw9JyNmZmYnLz48cmVjdCB4PSc5JyB5PScyMCcgd2lkdGg9JzknIGhlaWdodD0nMi41JyByeD0nMScgZmlsbD0nI2ZmZicvPjwvc3ZnPg==", "size": "32x32", "type": "image/svg+xml"}],
     "interop": {"intents": {"listensFor": {
       "CreateInteraction": {"contexts": ["fdc3.interaction", "fdc3.contactList"], "resultType": "fdc3.transactionResult", "displayName": "Create Interaction"}
     }}}

@@ -8,6 +8,7 @@ pub mod appd_source;
 pub mod builtin_log;
 pub mod client;
 pub mod discovery;
+pub mod icons;
 mod ledger_map;
 pub mod local;
 pub mod runtime;
@@ -107,6 +108,8 @@ pub struct RunningAgent {
     pub discovery: discovery::DiscoveryFile,
     /// App directory problems found at start (reported, not fatal).
     pub directory_problems: Vec<String>,
+    /// The directory apps' http(s) icons, for a UI to fetch ([`icons::IconCache`]).
+    pub icon_urls: Vec<String>,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
 }
@@ -146,6 +149,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
         tracing::warn!("app directory: {problem}");
     }
     tracing::info!(apps = directory.len(), "app directory loaded");
+    let icon_urls = icons::remote_icons(&directory);
     let agent = Agent::new(config.agent.clone(), directory, Box::new(RandomIds));
     let launcher = runtime::Launcher {
         runtime_dir: runtime_dir.clone(),
@@ -198,6 +202,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
         addr,
         discovery,
         directory_problems,
+        icon_urls,
         shutdown: Some(shutdown_tx),
         server,
     })

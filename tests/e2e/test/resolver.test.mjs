@@ -119,6 +119,12 @@ test('two candidates: the resolver opens, Enter on the built-in log delivers, th
   const apps = [];
   for (const o of options) apps.push(await o.getAttribute('data-app-id'));
   assert.deepEqual([...apps].sort(), ['interlog.log', 'interlog.sample-crm']);
+  // Both apps' directory icons are shown as decoded images, not letter avatars.
+  const decodedIcons = () =>
+    browser.execute(() =>
+      Array.from(document.querySelectorAll('img.avatar-img')).filter(img => img.complete && img.naturalWidth > 0).length,
+    );
+  assert.equal(await until('decoded app icons', async () => ((await decodedIcons()) >= 2 ? decodedIcons() : null)), 2);
   const preview = await browser.$('#context-preview').getProperty('textContent');
   assert.match(preview, /Jane Doe/);
   assert.match(preview, /Instant Message/);

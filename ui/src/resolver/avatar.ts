@@ -1,13 +1,13 @@
-// App icons from app directories are untrusted URLs: only http(s) and data:image
-// sources are rendered, and anything that fails to load (the CSP allows only
-// 'self' and data:) falls back to a letter avatar.
+// App icons reach the window already fetched by the agent, as data:image URLs (the CSP
+// allows images only from the app itself and data:, so the window never contacts a host an
+// app directory names). Anything else, or an icon that fails to decode, falls back to a
+// letter avatar.
 import { el } from '../common/dom';
 
 const PALETTE_SIZE = 8;
 
 export function isSafeIconSrc(src: string): boolean {
-  const s = src.trim().toLowerCase();
-  return s.startsWith('https:') || s.startsWith('http:') || s.startsWith('data:image/');
+  return src.trim().toLowerCase().startsWith('data:image/');
 }
 
 function hash(text: string): number {

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 pub use launch::LaunchRequest;
 pub use ledger::{LedgerEvent, Resolution, ResultOutcome};
-pub use resolver::{ResolverApp, ResolverChoice, ResolverOption, ResolverView};
+pub use resolver::{RaiserRef, ResolverApp, ResolverChoice, ResolverOption, ResolverView};
 pub use state::{Instance, InstanceSummary};
 
 use crate::config::AgentConfig;

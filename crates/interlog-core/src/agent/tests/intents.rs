@@ -725,7 +725,7 @@ fn log_meta() -> Value {
         "appId": "interlog.log",
         "title": "Interlog interaction log",
         "description": "Records the interaction in Interlog's own history, searchable at any time.",
-        "icons": [],
+        "icons": builtin_log_icons(),
         "resultType": "fdc3.transactionResult"
     })
 }

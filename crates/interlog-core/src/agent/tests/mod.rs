@@ -546,3 +546,9 @@ fn harness_check_reports_mismatches() {
     let missing = std::panic::catch_unwind(|| check(&fx, &[]));
     assert!(missing.is_err(), "check must fail on an unexpected message");
 }
+
+/// The built-in log's icons, as its directory record has them.
+pub fn builtin_log_icons() -> Value {
+    let appd: Value = serde_json::from_str(crate::builtin::BUILTIN_APPD).expect("built-in AppD");
+    appd["applications"][0]["icons"].clone()
+}

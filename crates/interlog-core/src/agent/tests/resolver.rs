@@ -92,7 +92,7 @@ fn two_candidates_show_the_resolver() {
                     "Records the interaction in Interlog's own history, searchable at any time."
                         .into(),
                 ),
-                icon: None,
+                icon: builtin_log_icons()[0]["src"].as_str().map(String::from),
                 options: vec![ResolverOption {
                     option: 1,
                     intent: "CreateInteraction".into(),
