@@ -5,9 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-# Where cargo puts binaries: target/, or $CARGO_TARGET_DIR (CI caches builds outside the clone).
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-  node -e 'let s = ""; process.stdin.on("data", d => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')
+target_dir=$(scripts/target-dir.sh)
 (cd ui && npm run --silent build)
 cargo build --release --features custom-protocol
 bin=$target_dir/release/interlog

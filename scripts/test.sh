@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
 # Every check and every test: formatting, lints, the UI's type check, Rust unit, scenario,
 # store and protocol tests, the JavaScript suite on the official FDC3 client against the real
-# agent, and the end-to-end test of the real window under Xvfb.
+# agent, the end-to-end test of the real window under Xvfb, and the Debian package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
-# Where cargo puts binaries: target/, or $CARGO_TARGET_DIR (CI caches builds outside the clone).
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-  node -e 'let s = ""; process.stdin.on("data", d => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')
+target_dir=$(scripts/target-dir.sh)
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -28,6 +26,10 @@ step "JavaScript suite: the official @finos/fdc3-agent-proxy against the headles
 
 step "End to end: the real window under Xvfb, driven by tauri-driver"
 (cd tests/e2e && INTERLOG_BIN="$target_dir/debug/interlog" xvfb-run -a -s "-screen 0 1600x1000x24" npm test --silent)
+
+step "Package: the .deb builds, apt could install it, and the packaged binary logs an interaction"
+deb=$(scripts/package-deb.sh | tail -n 1)
+tests/package/deb-smoke.sh "$deb"
 
 echo
 echo "All checks passed."
