@@ -5,11 +5,12 @@ use interlog_core::agent::{ResolverChoice, ResolverView};
 use interlog_store::{HistoryDetail, HistoryQuery, HistoryRow};
 use serde::Serialize;
 use tauri::State;
+use ts_rs::TS;
 
 use crate::DesktopState;
 
 /// What a failed command gives the UI: a code it can branch on and a message to show.
-#[derive(Debug, Serialize, thiserror::Error)]
+#[derive(Debug, Serialize, thiserror::Error, TS)]
 #[error("{message}")]
 pub struct CommandError {
     pub code: &'static str,
@@ -70,7 +71,7 @@ pub fn resolver_choose(
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RaisedExample {
     pub raise_key: String,

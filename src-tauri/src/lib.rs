@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cli_commands;
 pub mod commands;
 pub mod headless;
+pub mod ui_types;
 pub mod windows;
 
 use std::process::ExitCode;

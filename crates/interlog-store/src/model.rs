@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 /// One write for the ledger's writer thread.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,7 +70,7 @@ pub struct RaiseRecord {
 pub use interlog_core::agent::{Resolution, ResultOutcome as Outcome};
 
 /// A page request for the history list.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct HistoryQuery {
     /// Free text typed by the user; every word must match (as a prefix) somewhere in the row.
@@ -104,7 +105,7 @@ impl Default for HistoryQuery {
 }
 
 /// One line of the history list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryRow {
     pub id: i64,
@@ -121,6 +122,7 @@ pub struct HistoryRow {
     pub handler_instance: Option<String>,
     pub resolution: Option<String>,
     /// `"raised" | "resolved" | "delivered" | "completed" | "failed"`
+    #[ts(type = "'raised' | 'resolved' | 'delivered' | 'completed' | 'failed'")]
     pub state: String,
     /// `transactionResult.status` when the result is one, e.g. `"Created"`.
     pub result_status: Option<String>,
@@ -129,14 +131,18 @@ pub struct HistoryRow {
 }
 
 /// Everything stored about one raise.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryDetail {
     pub row: HistoryRow,
+    #[ts(type = "unknown")]
     pub context: Value,
+    #[ts(type = "unknown | null")]
     pub target: Option<Value>,
+    #[ts(type = "unknown")]
     pub candidates: Value,
     /// `{"context": ..}`, `{"channel": ..}` or `{}` (void); `None` until completed or when it failed.
+    #[ts(type = "unknown | null")]
     pub result: Option<Value>,
     pub result_message: Option<String>,
     pub resolved_at_ms: Option<i64>,

@@ -7,11 +7,12 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 use super::{Effect, Step, Timer};
 use crate::message::Millis;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolverOption {
     /// The number the UI sends back to pick this option.
@@ -22,7 +23,7 @@ pub struct ResolverOption {
     pub label: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolverApp {
     pub app_id: String,
@@ -32,7 +33,7 @@ pub struct ResolverApp {
     pub options: Vec<ResolverOption>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RaiserRef {
     pub app_id: String,
@@ -41,13 +42,14 @@ pub struct RaiserRef {
 }
 
 /// Everything the resolver dialog shows for one request.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolverView {
     pub id: String,
     /// `None` for `raiseIntentForContext`: each option carries its intent.
     pub intent: Option<String>,
     pub raiser: RaiserRef,
+    #[ts(type = "unknown")]
     pub context: Value,
     pub deadline_ms: Millis,
     pub timeout_ms: Millis,
@@ -56,7 +58,7 @@ pub struct ResolverView {
     pub apps: Vec<ResolverApp>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum ResolverChoice {
     Pick { option: usize },

@@ -1,0 +1,64 @@
+//! The TypeScript declarations of what the windows exchange with the backend, generated from the
+//! Rust types so the two cannot drift apart. `ui/src/ipc/generated.ts` is the committed output; a
+//! test fails when it is out of date, and `UPDATE_UI_TYPES=1 cargo test -p interlog --lib
+//! ui_types` rewrites it.
+
+use interlog_core::agent::{RaiserRef, ResolverApp, ResolverChoice, ResolverOption, ResolverView};
+use interlog_store::{HistoryDetail, HistoryQuery, HistoryRow};
+use ts_rs::{Config, TS};
+
+use crate::commands::{CommandError, RaisedExample};
+
+/// Where the declarations go, from the repository root.
+pub const GENERATED_PATH: &str = "ui/src/ipc/generated.ts";
+
+/// The whole generated file.
+pub fn typescript() -> String {
+    // Millisecond timestamps and row ids are i64 in Rust but stay far below 2^53: plain numbers.
+    let cfg = Config::new().with_large_int("number");
+    let declarations = [
+        HistoryQuery::decl(&cfg),
+        HistoryRow::decl(&cfg),
+        HistoryDetail::decl(&cfg),
+        RaiserRef::decl(&cfg),
+        ResolverOption::decl(&cfg),
+        ResolverApp::decl(&cfg),
+        ResolverView::decl(&cfg),
+        ResolverChoice::decl(&cfg),
+        RaisedExample::decl(&cfg),
+        CommandError::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by src-tauri/src/ui_types.rs: do not edit.\n\
+         // Regenerate with `UPDATE_UI_TYPES=1 cargo test -p interlog --lib ui_types`.\n",
+    );
+    for declaration in declarations {
+        out.push('\n');
+        out.push_str("export ");
+        out.push_str(&declaration);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn ui_types_match_the_rust_types() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(GENERATED_PATH);
+        let wanted = typescript();
+        if std::env::var_os("UPDATE_UI_TYPES").is_some() {
+            std::fs::write(&path, &wanted).expect("write the generated types");
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == wanted,
+            "{GENERATED_PATH} is out of date with the Rust types; regenerate it with \
+             `UPDATE_UI_TYPES=1 cargo test -p interlog --lib ui_types`"
+        );
+    }
+}

@@ -1,0 +1,62 @@
+// Generated from the Rust types by src-tauri/src/ui_types.rs: do not edit.
+// Regenerate with `UPDATE_UI_TYPES=1 cargo test -p interlog --lib ui_types`.
+
+export type HistoryQuery = { 
+/**
+ * Free text typed by the user; every word must match (as a prefix) somewhere in the row.
+ */
+search: string | null, 
+/**
+ * Page size: 0 means the default (200); anything above 1000 is capped at 1000.
+ */
+limit: number, 
+/**
+ * Keyset paging: only rows with an id below this one (the last id of the previous page).
+ */
+beforeId: number | null, };
+
+export type HistoryRow = { id: number, raiseKey: string, raisedAtMs: number, intent: string | null, contextType: string, interactionType: string | null, participants: Array<string>, description: string | null, raiserApp: string, raiserInstance: string, handlerApp: string | null, handlerInstance: string | null, resolution: string | null, 
+/**
+ * `"raised" | "resolved" | "delivered" | "completed" | "failed"`
+ */
+state: 'raised' | 'resolved' | 'delivered' | 'completed' | 'failed', 
+/**
+ * `transactionResult.status` when the result is one, e.g. `"Created"`.
+ */
+resultStatus: string | null, error: string | null, recordId: string | null, };
+
+export type HistoryDetail = { row: HistoryRow, context: unknown, target: unknown | null, candidates: unknown, 
+/**
+ * `{"context": ..}`, `{"channel": ..}` or `{}` (void); `None` until completed or when it failed.
+ */
+result: unknown | null, resultMessage: string | null, resolvedAtMs: number | null, deliveredAtMs: number | null, completedAtMs: number | null, requestUuid: string, };
+
+export type RaiserRef = { appId: string, title: string, instanceId: string, };
+
+export type ResolverOption = { 
+/**
+ * The number the UI sends back to pick this option.
+ */
+option: number, intent: string, 
+/**
+ * `None`: start a new instance of the app.
+ */
+instanceId: string | null, label: string, };
+
+export type ResolverApp = { appId: string, title: string, description: string | null, icon: string | null, options: Array<ResolverOption>, };
+
+export type ResolverView = { id: string, 
+/**
+ * `None` for `raiseIntentForContext`: each option carries its intent.
+ */
+intent: string | null, raiser: RaiserRef, context: unknown, deadlineMs: number, timeoutMs: number, 
+/**
+ * How many further requests wait behind this one.
+ */
+queued: number, apps: Array<ResolverApp>, };
+
+export type ResolverChoice = { "kind": "pick", option: number, } | { "kind": "cancel" };
+
+export type RaisedExample = { raiseKey: string, };
+
+export type CommandError = { code: string, message: string, };
