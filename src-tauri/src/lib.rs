@@ -9,7 +9,9 @@ pub mod cli;
 pub mod cli_commands;
 pub mod commands;
 pub mod headless;
-pub mod ui_types;
+/// Only the drift test uses the generated declarations; the app never needs them at run time.
+#[cfg(test)]
+mod ui_types;
 pub mod windows;
 
 use std::process::ExitCode;

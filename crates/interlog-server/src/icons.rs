@@ -19,6 +19,17 @@ pub const MAX_ICON_BYTES: u64 = 256 * 1024;
 /// Per icon, for the whole request.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Why an icon is not shown (logged; the window falls back to the letter avatar).
+#[derive(Debug, thiserror::Error)]
+enum IconError {
+    #[error(transparent)]
+    Http(#[from] ureq::Error),
+    #[error("not an image (content-type {0:?})")]
+    NotAnImage(String),
+    #[error("empty response")]
+    Empty,
+}
+
 #[derive(Debug, Clone)]
 enum Fetched {
     /// The icon as a `data:` URL.
@@ -62,8 +73,12 @@ impl IconCache {
         let spawned = std::thread::Builder::new()
             .name("interlog-icons".into())
             .spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(FETCH_TIMEOUT))
+                    .build()
+                    .into();
                 for url in urls {
-                    let fetched = match fetch(&url) {
+                    let fetched = match fetch(&agent, &url) {
                         Ok(data_url) => Fetched::Ready(data_url),
                         Err(problem) => {
                             tracing::info!(%url, %problem, "app icon not shown");
@@ -107,16 +122,8 @@ impl IconCache {
 }
 
 /// One icon as a `data:` URL, or why not.
-fn fetch(url: &str) -> Result<String, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(FETCH_TIMEOUT))
-        .build()
-        .into();
-    let mut response = agent
-        .get(url)
-        .header("Accept", "image/*")
-        .call()
-        .map_err(|e| e.to_string())?;
+fn fetch(agent: &ureq::Agent, url: &str) -> Result<String, IconError> {
+    let mut response = agent.get(url).header("Accept", "image/*").call()?;
     let content_type = response
         .headers()
         .get("content-type")
@@ -125,16 +132,15 @@ fn fetch(url: &str) -> Result<String, String> {
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
     if !content_type.starts_with("image/") {
-        return Err(format!("not an image (content-type {content_type:?})"));
+        return Err(IconError::NotAnImage(content_type));
     }
     let bytes = response
         .body_mut()
         .with_config()
         .limit(MAX_ICON_BYTES)
-        .read_to_vec()
-        .map_err(|e| e.to_string())?;
+        .read_to_vec()?;
     if bytes.is_empty() {
-        return Err("empty".into());
+        return Err(IconError::Empty);
     }
     let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
     Ok(format!("data:{content_type};base64,{encoded}"))

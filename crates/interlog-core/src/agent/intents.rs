@@ -271,7 +271,7 @@ impl Parts<'_> {
     }
 
     /// Running instances that would take the raise, per the contract: only instances that
-    /// listen (Interlog cannot launch apps yet, so no "new instance" options).
+    /// listen. Apps that could be started instead are [`Self::launchable_options`].
     fn running_options(
         &self,
         intents: &[String],
