@@ -23,8 +23,11 @@ depends=$(field Depends)
 [ "$(grep -o 'libwebkit2gtk-4.1-0' <<<"$depends" | wc -l)" = 1 ] || fail "Depends should name libwebkit2gtk-4.1-0 once: $depends"
 [ -n "$(field Description)" ] || fail "no Description"
 
-dpkg-deb --contents "$deb" | grep -Eq ' (\./)?usr/bin/interlog$' || fail "no /usr/bin/interlog"
-dpkg-deb --contents "$deb" | grep -Eq ' (\./)?usr/share/applications/Interlog.desktop$' || fail "no desktop entry"
+# Listed into a file first: `grep -q` stops reading at its first match, and under pipefail the
+# writer's SIGPIPE would fail the pipeline even though the file is there.
+dpkg-deb --contents "$deb" >"$work/contents.txt"
+grep -Eq ' (\./)?usr/bin/interlog$' "$work/contents.txt" || fail "no /usr/bin/interlog"
+grep -Eq ' (\./)?usr/share/applications/Interlog.desktop$' "$work/contents.txt" || fail "no desktop entry"
 
 # Would install here: apt resolves its dependencies (simulation only, nothing is changed).
 apt-get install --simulate --no-install-recommends "$deb" >"$work/apt.log" 2>&1 || {
@@ -50,6 +53,7 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 grep -q '"status": *"Created"' <<<"$result" || fail "raise through the packaged binary did not give Created: $result"
-"$bin" history --data-dir "$data" --json --limit 1 | grep -q '"resultStatus": *"Created"' ||
+history=$("$bin" history --data-dir "$data" --json --limit 1)
+grep -q '"resultStatus": *"Created"' <<<"$history" ||
   fail "the packaged binary's history does not show the logged interaction"
 echo "deb-smoke: $(basename "$deb") ok ($(field Version), $(du -h "$deb" | cut -f1))"
