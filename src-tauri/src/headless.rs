@@ -22,6 +22,13 @@ pub fn run(args: &AgentArgs) -> ExitCode {
         eprintln!("interlog: {problem}");
     }
     runtime.block_on(async {
+        let mut signals = match ShutdownSignals::install() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("interlog: cannot catch SIGTERM/SIGINT: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let agent = match interlog_server::start(config).await {
             Ok(a) => a,
             Err(e) => {
@@ -32,24 +39,36 @@ pub fn run(args: &AgentArgs) -> ExitCode {
         for problem in &agent.directory_problems {
             eprintln!("interlog: app directory: {problem}");
         }
-        wait_for_signal().await;
+        signals.recv().await;
         tracing::info!("shutting down");
         agent.shutdown().await;
         ExitCode::SUCCESS
     })
 }
 
-pub async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// SIGTERM and SIGINT, caught from the moment `install` returns: a signal that arrives while the
+/// app is still starting waits here instead of killing the process with its discovery file left
+/// behind. The headless agent and the desktop app both stop on the first one.
+pub struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    /// Must run inside a Tokio runtime (the streams register with its signal driver).
+    pub fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Resolves on the first SIGTERM or SIGINT (including one that came before this call).
+    pub async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
     }
 }

@@ -60,6 +60,15 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
     for problem in &problems {
         eprintln!("interlog: {problem}");
     }
+    // Caught before the discovery file is written, so no signal can leave it behind.
+    let signals = tauri::async_runtime::block_on(async { headless::ShutdownSignals::install() });
+    let mut signals = match signals {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("interlog: cannot catch SIGTERM/SIGINT: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let running = match tauri::async_runtime::block_on(interlog_server::start(config)) {
         Ok(r) => r,
         Err(e) => {
@@ -82,6 +91,15 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
         .setup(move |app| {
             windows::create(app.handle())?;
             windows::forward_agent_events(app.handle().clone(), handle.clone(), forwarded_icons);
+            // SIGTERM (logout, `kill`, a service manager) and Ctrl-C are requests for a clean
+            // shutdown: leave through the event loop so `RunEvent::Exit` below closes the agent
+            // and removes the discovery file, as the app-connection contract requires.
+            let exiting = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                signals.recv().await;
+                tracing::info!("shutting down");
+                exiting.exit(0);
+            });
             Ok(())
         })
         .build(tauri::generate_context!("tauri.conf.json"));
