@@ -45,19 +45,61 @@ struct Submitter {
     queue: Option<Sender<Pending>>,
 }
 
+/// The ledger holds names, e-mail addresses and what was said in each interaction: only its owner
+/// may read it. Folders created for it are 0700 and a new file 0600 (SQLite gives its `-wal` and
+/// `-shm` files the database file's mode, so they follow). Folders that already existed are left
+/// as they are: they may be shared on purpose, e.g. a `--data-dir` the user chose.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)?;
+    }
+    // An empty file is a new database to SQLite; creating it here is what fixes its mode.
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+}
+
+/// A database file that other users could read (made by an older build, or copied in) is
+/// narrowed to its owner before its WAL and shared-memory files are created from its mode; the
+/// ones a crash left behind are narrowed the same way.
+fn narrow_to_owner(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut companions = [path.as_os_str().to_owned(), path.as_os_str().to_owned()];
+    companions[0].push("-wal");
+    companions[1].push("-shm");
+    let files = std::iter::once(path.as_os_str()).chain(companions.iter().map(|c| c.as_os_str()));
+    for file in files {
+        let mode = match std::fs::metadata(file) {
+            Ok(meta) => meta.permissions().mode(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
+    Ok(())
+}
+
 impl Ledger {
     /// Opens (creating if needed, with parent dirs) the database file; runs migrations; starts the writer
     /// thread. A database whose user_version is newer than this build knows is refused with
     /// `StoreError::TooNew`, never altered (likewise a negative one, with `StoreError::UnknownVersion`).
     pub fn open(path: &Path) -> Result<Ledger, StoreError> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
+        create_private(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Before anything else: even the switch to WAL rewrites the file header, and a file from a newer
         // build must come out of this exactly as it went in.
         migrations::check_supported(&conn)?;
+        narrow_to_owner(path)?;
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {

@@ -776,3 +776,61 @@ fn history_reader_sees_what_the_writer_committed_and_writes_nothing() {
     assert!(interlog_store::HistoryReader::open(&dir.path().join("missing.db")).is_err());
     assert!(!dir.path().join("missing.db").exists());
 }
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn the_ledger_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // A new ledger in folders that do not exist yet: folders 0700, database and WAL 0600.
+    let nested = dir.path().join("home/.local/share/interlog");
+    let path = nested.join("interlog.db");
+    let ledger = Ledger::open(&path).expect("open");
+    ledger
+        .write_blocking(raise("k1", 0, "CreateInteraction", interaction_context()))
+        .expect("write");
+    assert_eq!(mode(&nested), 0o700);
+    assert_eq!(mode(&dir.path().join("home")), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&nested.join("interlog.db-wal")), 0o600);
+    assert_eq!(mode(&nested.join("interlog.db-shm")), 0o600);
+    drop(ledger);
+
+    // A folder that already existed keeps its mode; a database others could read is narrowed,
+    // and so are a WAL and shared-memory file left behind, and nothing in it is lost.
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).expect("mkdir");
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let old = shared.join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&old).expect("create");
+        conn.execute_batch("PRAGMA user_version = 0;")
+            .expect("touch");
+    }
+    std::fs::write(shared.join("old.db-shm"), b"").expect("leftover shm");
+    for file in ["old.db", "old.db-shm"] {
+        std::fs::set_permissions(shared.join(file), std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
+    }
+    let ledger = Ledger::open(&old).expect("open old");
+    ledger
+        .write_blocking(raise("k2", 0, "CreateInteraction", interaction_context()))
+        .expect("write");
+    assert_eq!(mode(&shared), 0o755);
+    assert_eq!(mode(&old), 0o600);
+    assert_eq!(mode(&shared.join("old.db-shm")), 0o600);
+    assert_eq!(mode(&shared.join("old.db-wal")), 0o600);
+    assert_eq!(
+        ledger.list(&HistoryQuery::default()).expect("list").len(),
+        1
+    );
+}
