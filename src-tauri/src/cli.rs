@@ -45,6 +45,14 @@ pub enum Command {
         /// Only rows matching these words (participants, type, description, apps, ids).
         #[arg(long)]
         search: Option<String>,
+        /// Only raises at or after this moment: a date (YYYY-MM-DD, from local midnight) or an
+        /// RFC 3339 time (2026-07-01T09:30:00Z).
+        #[arg(long, value_parser = parse_moment)]
+        since: Option<i64>,
+        /// Only raises before this moment (exclusive; same forms as --since): `--since 2026-07-01
+        /// --until 2026-10-01` is the third quarter.
+        #[arg(long, value_parser = parse_moment)]
+        until: Option<i64>,
     },
 }
 
@@ -124,6 +132,63 @@ impl AgentArgs {
         }
         if let Some(secs) = self.result_timeout {
             config.agent.result_timeout_ms = (secs * 1000) as i64;
+        }
+    }
+}
+
+/// A moment on the command line, as milliseconds since the epoch: a date is its local midnight
+/// (what a user means by "since 1 July"); a full RFC 3339 time is taken as written.
+pub fn parse_moment(text: &str) -> Result<i64, String> {
+    use chrono::{DateTime, Local, NaiveDate, TimeZone};
+    let text = text.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+        // A midnight skipped by a daylight-saving jump has no local time: take the first moment after.
+        return match Local.from_local_datetime(&midnight) {
+            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+                Ok(t.timestamp_millis())
+            }
+            chrono::LocalResult::None => Local
+                .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                .earliest()
+                .map(|t| t.timestamp_millis())
+                .ok_or_else(|| format!("{text}: no such local time")),
+        };
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            format!("{text:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 time (2026-07-01T09:30:00Z)")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_moment;
+
+    #[test]
+    fn moments_are_dates_at_local_midnight_or_rfc3339_times() {
+        assert_eq!(parse_moment("2026-07-01T09:30:00Z"), Ok(1_782_898_200_000));
+        assert_eq!(
+            parse_moment("2026-07-01T11:30:00+02:00"),
+            Ok(1_782_898_200_000)
+        );
+        let midnight = chrono::NaiveDate::from_ymd_opt(2026, 7, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .expect("date");
+        let local = chrono::TimeZone::from_local_datetime(&chrono::Local, &midnight)
+            .earliest()
+            .expect("local midnight");
+        assert_eq!(parse_moment("2026-07-01"), Ok(local.timestamp_millis()));
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-07-01 09:30",
+            "1782898200000",
+        ] {
+            let err = parse_moment(bad).expect_err(bad);
+            assert!(err.contains("YYYY-MM-DD"), "{bad}: {err}");
         }
     }
 }

@@ -81,7 +81,7 @@ pub fn raise(
     })
 }
 
-pub fn history(args: &AgentArgs, as_json: bool, limit: u32, search: Option<String>) -> ExitCode {
+pub fn history(args: &AgentArgs, as_json: bool, query: &HistoryQuery) -> ExitCode {
     let path = args.server_config().database_path();
     if !path.exists() {
         return fail(format!(
@@ -94,11 +94,7 @@ pub fn history(args: &AgentArgs, as_json: bool, limit: u32, search: Option<Strin
         Ok(l) => l,
         Err(e) => return fail(e),
     };
-    let rows = match ledger.list(&HistoryQuery {
-        search,
-        limit,
-        before_id: None,
-    }) {
+    let rows = match ledger.list(query) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };

@@ -28,7 +28,18 @@ fn main() -> ExitCode {
             json,
             limit,
             search,
-        }) => interlog_app::cli_commands::history(&cli.agent, json, limit, search),
+            since,
+            until,
+        }) => {
+            let query = interlog_store::HistoryQuery {
+                search,
+                limit,
+                since_ms: since,
+                until_ms: until,
+                ..Default::default()
+            };
+            interlog_app::cli_commands::history(&cli.agent, json, &query)
+        }
         None if cli.agent.headless => interlog_app::headless::run(&cli.agent),
         None => interlog_app::run_desktop(cli.agent),
     }

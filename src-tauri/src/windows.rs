@@ -58,7 +58,9 @@ pub fn forward_agent_events(app: AppHandle, handle: AgentHandle, icons: IconCach
         loop {
             match events.recv().await {
                 Ok(UiEvent::HistoryChanged) => {
-                    let _ = app.emit_to(MAIN, "history-changed", serde_json::json!({ "id": 0 }));
+                    // No payload: the window re-reads its page, and the selected row's detail
+                    // when that row changed.
+                    let _ = app.emit_to(MAIN, "history-changed", ());
                 }
                 Ok(UiEvent::ResolverChanged(view)) => {
                     let Some(window) = app.get_webview_window(RESOLVER) else {

@@ -197,6 +197,17 @@ fn picking_the_log_in_the_resolver_records_a_created_interaction() {
         json!({"query": {"search": "nobody-like-this"}}),
     );
     assert_eq!(missing, json!([]));
+    // The period filter, as the window sends it: raise times in ms, `untilMs` exclusive.
+    let raised_at = row["raisedAtMs"].as_i64().expect("raisedAtMs");
+    let in_period = |since: Value, until: Value| -> usize {
+        let query = json!({"query": {"search": "jane", "sinceMs": since, "untilMs": until}});
+        let rows = app.ok("history_list", query);
+        rows.as_array().map(Vec::len).expect("rows")
+    };
+    assert_eq!(in_period(json!(raised_at), json!(raised_at + 1)), 1);
+    assert_eq!(in_period(json!(raised_at - 86_400_000), Value::Null), 1);
+    assert_eq!(in_period(Value::Null, json!(raised_at)), 0);
+    assert_eq!(in_period(json!(raised_at + 1), Value::Null), 0);
     assert_eq!(
         app.ok("history_detail", json!({"id": 987_654})),
         Value::Null

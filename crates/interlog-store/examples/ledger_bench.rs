@@ -74,7 +74,7 @@ fn main() {
     let search = HistoryQuery {
         search: Some("jane do".into()),
         limit: 50,
-        before_id: None,
+        ..HistoryQuery::default()
     };
     const SEARCHES: u32 = 100;
     let search_started = Instant::now();

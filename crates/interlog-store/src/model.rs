@@ -79,6 +79,10 @@ pub struct HistoryQuery {
     pub limit: u32,
     /// Keyset paging: only rows with an id below this one (the last id of the previous page).
     pub before_id: Option<i64>,
+    /// Only raises at or after this time (ms since the epoch, the agent's clock).
+    pub since_ms: Option<i64>,
+    /// Only raises before this time (exclusive), so consecutive periods never share a row.
+    pub until_ms: Option<i64>,
 }
 
 impl HistoryQuery {
@@ -100,6 +104,8 @@ impl Default for HistoryQuery {
             search: None,
             limit: Self::DEFAULT_LIMIT,
             before_id: None,
+            since_ms: None,
+            until_ms: None,
         }
     }
 }

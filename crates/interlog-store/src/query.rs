@@ -16,69 +16,147 @@ const ROW_COLUMN_COUNT: usize = 17;
 /// One page of history, newest first.
 pub(crate) fn list(conn: &Connection, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
     let limit = i64::from(q.effective_limit());
-    // "No bound" is i64::MAX rather than a NULL test so that the first page runs the very same statement
-    // as the later ones, with the bound pushed into the primary-key (or FTS rowid) range scan.
-    let before = q.before_id.unwrap_or(i64::MAX);
+    // One snapshot for the period's bounds and the rows they bound.
+    let snapshot = conn.unchecked_transaction()?;
+    let period = Period::of(&snapshot, q)?;
+    if period.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows = match q.search.as_deref().and_then(fts_query) {
-        Some(matcher) => search(conn, &matcher, before, limit)?,
+        Some(matcher) => search(&snapshot, &matcher, &period, limit)?,
         None => {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {ROW_COLUMNS} FROM raises r WHERE r.id < ?1 ORDER BY r.id DESC LIMIT ?2"
+            let mut stmt = snapshot.prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM raises r
+                 WHERE r.id >= ?1 AND r.id < ?2 AND r.raised_at_ms >= ?3 AND r.raised_at_ms < ?4
+                 ORDER BY r.id DESC LIMIT ?5"
             ))?;
-            let rows = stmt.query_map(params![before, limit], history_row)?;
+            let rows = stmt.query_map(
+                params![
+                    period.low_id,
+                    period.high_id,
+                    period.since_ms,
+                    period.until_ms,
+                    limit
+                ],
+                history_row,
+            )?;
             rows.collect::<Result<Vec<_>, _>>()?
         }
     };
+    // Commit, not roll back: that keeps the temp index (see `unindexed_matches`) for the next search.
+    snapshot.commit()?;
     Ok(rows)
 }
 
-/// The matches for `matcher` below id `before`, newest first: those in the search index, and those among
-/// the rows still waiting for it (see `index.rs`).
+/// What a query asks for, as the range of ids `[low_id, high_id)` to walk and the times each row
+/// there must fall in. "No bound" is a full-range number rather than a NULL test, so that every page
+/// runs the very same statement, with the bounds pushed into the primary-key (or FTS rowid) range scan.
+struct Period {
+    low_id: i64,
+    high_id: i64,
+    since_ms: i64,
+    until_ms: i64,
+}
+
+impl Period {
+    /// Ids are given in raise order and raise times are taken in that same order, so the first
+    /// raise at or after a time bounds the ids on that side: one seek in `raises_raised_at` per bound,
+    /// however many rows the ledger holds. Each row is still checked against the times, so a clock
+    /// set back between two raises can at worst hide a raise at a period's edge, never show one from
+    /// outside it.
+    fn of(conn: &Connection, q: &HistoryQuery) -> Result<Period, StoreError> {
+        let mut first_at_or_after = conn.prepare_cached(
+            "SELECT id FROM raises WHERE raised_at_ms >= ?1 ORDER BY raised_at_ms, id LIMIT 1",
+        )?;
+        let mut first_id = |at: i64| -> Result<i64, StoreError> {
+            // Nothing at or after `at`: the bound lies past every id.
+            Ok(first_at_or_after
+                .query_row([at], |r| r.get(0))
+                .optional()?
+                .unwrap_or(i64::MAX))
+        };
+        let low_id = match q.since_ms {
+            Some(at) => first_id(at)?,
+            None => i64::MIN,
+        };
+        let high_id = match q.until_ms {
+            Some(at) => first_id(at)?,
+            None => i64::MAX,
+        };
+        Ok(Period {
+            low_id,
+            high_id: high_id.min(q.before_id.unwrap_or(i64::MAX)),
+            since_ms: q.since_ms.unwrap_or(i64::MIN),
+            until_ms: q.until_ms.unwrap_or(i64::MAX),
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.low_id >= self.high_id || self.since_ms >= self.until_ms
+    }
+}
+
+/// The matches for `matcher` in `period`, newest first: those in the search index, and those among
+/// the rows still waiting for it (see `index.rs`). Runs in the caller's snapshot: the writer moves
+/// rows from one half to the other, and two snapshots could see a row in neither or in both.
 fn search(
     conn: &Connection,
     matcher: &str,
-    before: i64,
+    period: &Period,
     limit: i64,
 ) -> Result<Vec<HistoryRow>, StoreError> {
-    // One snapshot for both halves: the writer moves rows from one to the other, and two snapshots could
-    // see a row in neither or in both.
-    let snapshot = conn.unchecked_transaction()?;
     // The FTS table drives the loop, walking its rowids downwards, so a page costs about the same
     // whether the ledger holds a thousand rows or a million.
-    let mut rows = snapshot
+    let mut rows = conn
         .prepare_cached(&format!(
             "SELECT {ROW_COLUMNS} FROM raises_fts JOIN raises r ON r.id = raises_fts.rowid
-             WHERE raises_fts MATCH ?1 AND raises_fts.rowid < ?2
-             ORDER BY raises_fts.rowid DESC LIMIT ?3"
+             WHERE raises_fts MATCH ?1 AND raises_fts.rowid >= ?2 AND raises_fts.rowid < ?3
+               AND r.raised_at_ms >= ?4 AND r.raised_at_ms < ?5
+             ORDER BY raises_fts.rowid DESC LIMIT ?6"
         ))?
-        .query_map(params![matcher, before, limit], history_row)?
+        .query_map(
+            params![
+                matcher,
+                period.low_id,
+                period.high_id,
+                period.since_ms,
+                period.until_ms,
+                limit
+            ],
+            history_row,
+        )?
         .collect::<Result<Vec<_>, _>>()?;
-    let waiting: bool = snapshot
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM raises_unindexed WHERE id < ?1)")?
-        .query_row([before], |r| r.get(0))?;
+    let waiting: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM raises_unindexed WHERE id >= ?1 AND id < ?2)",
+        )?
+        .query_row([period.low_id, period.high_id], |r| r.get(0))?;
     if waiting {
         // A row is in one half or the other, never both. When the page is full, only waiting rows
-        // newer than its last row can still make it.
+        // newer than its last row can still make it. Waiting rows are few: all are looked at.
         let full = usize::try_from(limit).unwrap_or(usize::MAX);
         let cutoff = match rows.last() {
             Some(last) if rows.len() >= full => last.id,
             _ => i64::MIN,
         };
-        let mut row = snapshot.prepare_cached(&format!(
-            "SELECT {ROW_COLUMNS} FROM raises r WHERE r.id = ?1"
+        let mut row = conn.prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM raises r
+             WHERE r.id = ?1 AND r.raised_at_ms >= ?2 AND r.raised_at_ms < ?3"
         ))?;
-        for id in unindexed_matches(&snapshot, matcher, before)?
+        for id in unindexed_matches(conn, matcher, period.high_id)?
             .into_iter()
-            .filter(|&id| id > cutoff)
-            .take(full)
+            .filter(|&id| id > cutoff && id >= period.low_id)
         {
-            rows.push(row.query_row([id], history_row)?);
+            if let Some(found) = row
+                .query_row(params![id, period.since_ms, period.until_ms], history_row)
+                .optional()?
+            {
+                rows.push(found);
+            }
         }
         rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id));
         rows.truncate(full);
     }
-    // Commit, not roll back: that keeps the temp index (see `unindexed_matches`) for the next search.
-    snapshot.commit()?;
     Ok(rows)
 }
 

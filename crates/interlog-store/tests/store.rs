@@ -251,6 +251,7 @@ fn search_matches_words_tolerates_hostile_input_and_pages() {
                     search: text.clone(),
                     limit: 10,
                     before_id,
+                    ..HistoryQuery::default()
                 })
                 .expect("page");
             if page.is_empty() {
@@ -631,6 +632,7 @@ fn search_finds_rows_whether_indexed_yet_or_not() {
                 search: Some("viewchart".into()),
                 limit: 7,
                 before_id,
+                ..HistoryQuery::default()
             })
             .expect("page");
         let Some(last) = page.last() else { break };
@@ -833,4 +835,116 @@ fn the_ledger_is_readable_by_its_owner_only() {
         ledger.list(&HistoryQuery::default()).expect("list").len(),
         1
     );
+}
+
+/// Every row of a query, page by page (keyset paging), newest first.
+fn all_pages(ledger: &Ledger, query: HistoryQuery) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut before_id = None;
+    loop {
+        let page = ledger
+            .list(&HistoryQuery {
+                before_id,
+                ..query.clone()
+            })
+            .expect("page");
+        let Some(last) = page.last() else { break };
+        before_id = Some(last.id);
+        seen.extend(page.into_iter().map(|r| r.raise_key));
+    }
+    seen
+}
+
+#[test]
+fn a_period_selects_raises_by_time_with_or_without_search_indexed_or_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = open(dir.path());
+    let key = |i: usize| format!("p{i:03}");
+    let at = |i: usize| 1_000_000 + 10 * i as i64;
+    // Even raises complete (and are then indexed in batches); odd ones stay in flight, waiting.
+    for i in 0..400 {
+        let intent = if i % 3 == 0 { "ViewChart" } else { "ViewNews" };
+        ledger
+            .write_blocking(raise(&key(i), at(i), intent, instrument("AAPL")))
+            .expect("raise");
+        if i % 2 == 0 {
+            ledger
+                .write_blocking(LedgerWrite::Completed {
+                    raise_key: key(i),
+                    at_ms: at(i),
+                    outcome: Outcome::Void,
+                })
+                .expect("complete");
+        }
+    }
+    let raw = rusqlite::Connection::open_with_flags(
+        dir.path().join("ledger.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("raw open");
+    let count = |sql: &str| -> i64 { raw.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    let (waiting, indexed) = (
+        count("SELECT count(*) FROM raises_unindexed"),
+        count("SELECT count(*) FROM raises_fts_docsize"),
+    );
+    assert!(
+        waiting > 0 && indexed > 0,
+        "{waiting} waiting, {indexed} indexed"
+    );
+    let expect = |since: Option<i64>, until: Option<i64>, keep: &dyn Fn(usize) -> bool| {
+        (0..400)
+            .rev()
+            .filter(|&i| since.is_none_or(|s| at(i) >= s) && until.is_none_or(|u| at(i) < u))
+            .filter(|&i| keep(i))
+            .map(key)
+            .collect::<Vec<_>>()
+    };
+    let query = |search: Option<&str>, since: Option<i64>, until: Option<i64>| HistoryQuery {
+        search: search.map(str::to_owned),
+        limit: 9,
+        since_ms: since,
+        until_ms: until,
+        ..HistoryQuery::default()
+    };
+    let periods = [
+        (Some(at(100)), Some(at(250))),
+        (Some(at(100) - 5), Some(at(250) + 5)),
+        (None, Some(at(3))),
+        (Some(at(395)), None),
+        (Some(at(0)), Some(at(1))),
+        (None, None),
+    ];
+    for (since, until) in periods {
+        assert_eq!(
+            all_pages(&ledger, query(None, since, until)),
+            expect(since, until, &|_| true),
+            "list {since:?}..{until:?}"
+        );
+        assert_eq!(
+            all_pages(&ledger, query(Some("viewchart"), since, until)),
+            expect(since, until, &|i| i % 3 == 0),
+            "search {since:?}..{until:?}"
+        );
+    }
+    // Periods holding nothing: after the last raise, before the first, between two raises, and
+    // one that ends before it starts.
+    for (since, until) in [
+        (Some(at(400)), None),
+        (None, Some(at(0))),
+        (Some(at(7) + 1), Some(at(8))),
+        (Some(at(200)), Some(at(100))),
+    ] {
+        assert!(all_pages(&ledger, query(None, since, until)).is_empty());
+        assert!(all_pages(&ledger, query(Some("aapl"), since, until)).is_empty());
+    }
+
+    // A raise whose time went backwards (the clock was set back) is never shown outside its time.
+    ledger
+        .write_blocking(raise("late", at(50), "ViewChart", instrument("AAPL")))
+        .expect("raise");
+    let recent = all_pages(&ledger, query(None, Some(at(300)), None));
+    assert!(!recent.contains(&"late".to_owned()));
+    assert_eq!(recent, expect(Some(at(300)), None, &|_| true));
+    let recent_charts = all_pages(&ledger, query(Some("viewchart"), Some(at(300)), None));
+    assert_eq!(recent_charts, expect(Some(at(300)), None, &|i| i % 3 == 0));
 }

@@ -162,6 +162,9 @@ test('two candidates: the resolver opens, Enter on the built-in log delivers, th
   // WebKitWebDriver refuses to click table rows; a click event is what the row listens for.
   await browser.execute(el => el.click(), row);
   await until('the detail pane', async () => (await browser.$('#detail').getProperty('textContent')).includes('john.doe@mail.com'));
+  // The row was selected while the raise waited for the resolver; its detail follows it to Created.
+  await until('the detail of the completed raise', async () =>
+    (await browser.$('#detail .detail-sub .badge').getProperty('textContent')) === 'Created');
   await shot('history');
 });
 
@@ -179,4 +182,32 @@ test('Esc in the resolver answers UserCancelledResolution', async () => {
     }
     return false;
   });
+});
+
+test('the period list narrows the history: nothing last year, the rows of today, all again', async () => {
+  await switchTo('index.html');
+  const rowCount = async () => (await browser.$$('.history-row')).length;
+  const all = await until('history rows', async () => ((await rowCount()) > 0 ? rowCount() : null));
+  const period = await browser.$('#period');
+  const labels = await browser.execute(() => Array.from(document.querySelectorAll('#period option')).map(o => o.textContent));
+  assert.deepEqual(labels, ['Any time', 'Today', 'Last 7 days', 'Last 30 days', 'This quarter', 'Last quarter', 'This year', 'Last year']);
+
+  await period.selectByAttribute('value', 'lastYear');
+  await until('the empty period', async () => (await rowCount()) === 0);
+  assert.equal(await browser.$('#empty-state').getProperty('textContent'), 'No interactions last year.');
+  assert.match(await browser.$('#row-count').getProperty('textContent'), /^0 interactions last year$/);
+  await shot('history-last-year');
+
+  // Everything in this test run was raised today (the e2e run is far shorter than a day, and a run
+  // that crosses midnight would see the earlier rows under "Last 7 days" still).
+  await period.selectByAttribute('value', 'last7');
+  await until('the rows of the last 7 days', async () => (await rowCount()) === all);
+  await browser.$('#search').setValue('jane');
+  await until('search within the period', async () => (await browser.$('#row-count').getProperty('textContent')).endsWith('matching last 7 days'));
+  assert.ok((await rowCount()) > 0);
+  await browser.keys('Escape');
+
+  await period.selectByAttribute('value', 'all');
+  await until('all rows again', async () => (await rowCount()) === all);
+  assert.match(await browser.$('#row-count').getProperty('textContent'), /^\d+\+? interactions?$/);
 });

@@ -10,8 +10,12 @@ export function participantsText(row: HistoryRow): string {
   return row.participants.join(', ');
 }
 
-export function countText(shown: number, hasMore: boolean, search: string | null): string {
+/** "12 interactions", "100+ interactions matching", "3 interactions last quarter". */
+export function countText(shown: number, hasMore: boolean, search: string | null, period: string | null): string {
   const noun = shown === 1 ? 'interaction' : 'interactions';
   const more = hasMore ? '+' : '';
-  return search !== null ? `${shown}${more} ${noun} matching` : `${shown}${more} ${noun}`;
+  const words = [`${shown}${more}`, noun];
+  if (search !== null) words.push('matching');
+  if (period !== null) words.push(period.toLowerCase());
+  return words.join(' ');
 }

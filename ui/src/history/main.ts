@@ -4,6 +4,7 @@ import { byId, isTextInput } from '../common/dom';
 import { clearError, reportError } from '../common/error-banner';
 import { countText } from './format';
 import { openDetails, renderDetail, renderDetailPlaceholder, restoreDetails } from './detail';
+import { PERIODS, isPeriodId, periodLabel } from './period';
 import { setupSearch } from './search';
 import { HistoryStore, type RowsChange } from './store';
 import { HistoryTable } from './table';
@@ -13,6 +14,7 @@ const LOAD_MORE_MARGIN_PX = 240;
 const PAGE_STEP = 10;
 
 const searchInput = byId<HTMLInputElement>('search');
+const periodSelect = byId<HTMLSelectElement>('period');
 const raiseButton = byId<HTMLButtonElement>('raise-example');
 const countLabel = byId('row-count');
 const tablePane = byId('table-pane');
@@ -21,6 +23,8 @@ const loadMoreButton = byId<HTMLButtonElement>('load-more');
 const detailPane = byId('detail');
 
 let selectedId: number | null = null;
+/** The selected row as last rendered; its detail is re-read when the row changes. */
+let selectedRowJson: string | null = null;
 /** raiseKey of an example we raised; selected as soon as its row shows up. */
 let pendingRaiseKey: string | null = null;
 let detailSeq = 0;
@@ -30,11 +34,26 @@ const store = new HistoryStore({ onRows: renderRows, onError: (err, what) => rep
 
 function renderRows(rows: HistoryRow[], change: RowsChange): void {
   clearError('list');
+  // A new search or period that leaves the selected row out drops the selection with it, so
+  // the detail pane never shows a row the list does not.
+  if (change === 'search' && selectedId !== null && !rows.some((r) => r.id === selectedId)) {
+    selectedId = null;
+    selectedRowJson = null;
+    detailPane.replaceChildren(...renderDetailPlaceholder('Select an interaction to see its details.'));
+  }
   table.render(rows, selectedId);
+  const selectedRow = rows.find((r) => r.id === selectedId);
+  if (selectedRow !== undefined) {
+    const json = JSON.stringify(selectedRow);
+    // The selected raise moved on (delivered, answered, failed): its detail is stale.
+    if (selectedRowJson !== null && json !== selectedRowJson) void loadDetail(selectedRow.id, true);
+    selectedRowJson = json;
+  }
   if (change === 'search') tablePane.scrollTop = 0;
-  countLabel.textContent = countText(rows.length, store.hasMore, store.search);
+  const period = store.period === 'all' ? null : periodLabel(store.period);
+  countLabel.textContent = countText(rows.length, store.hasMore, store.search, period);
   emptyState.hidden = rows.length > 0;
-  emptyState.textContent = store.search === null ? EMPTY_TEXT : `No interactions match “${store.search}”.`;
+  emptyState.textContent = emptyText(store.search, period);
   table.table.hidden = rows.length === 0;
   loadMoreButton.hidden = !store.hasMore;
   detailPane.hidden = rows.length === 0 && selectedId === null;
@@ -51,9 +70,25 @@ function renderRows(rows: HistoryRow[], change: RowsChange): void {
   maybeLoadMore();
 }
 
+function emptyText(search: string | null, period: string | null): string {
+  if (search === null && period === null) return EMPTY_TEXT;
+  const when = period === null ? '' : ` ${period.toLowerCase()}`;
+  return search === null ? `No interactions${when}.` : `No interactions${when} match “${search}”.`;
+}
+
+function setupPeriod(): void {
+  periodSelect.replaceChildren(...PERIODS.map((p) => new Option(p.label, p.id)));
+  periodSelect.value = store.period;
+  periodSelect.addEventListener('change', () => {
+    const value = periodSelect.value;
+    if (isPeriodId(value)) void store.setPeriod(value);
+  });
+}
+
 function select(id: number, scroll: boolean): void {
   const changed = id !== selectedId;
   selectedId = id;
+  selectedRowJson = JSON.stringify(table.rowAt(table.indexOf(id)) ?? null);
   table.highlight(id, scroll);
   if (changed) void loadDetail(id, false);
 }
@@ -94,7 +129,8 @@ function moveSelection(delta: number | 'first' | 'last'): void {
 function onKeyDown(event: KeyboardEvent): void {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const inSearch = event.target === searchInput;
-  if (isTextInput(event.target) && !inSearch) return;
+  // The period list keeps its own arrow keys.
+  if ((isTextInput(event.target) && !inSearch) || event.target instanceof HTMLSelectElement) return;
   const moves: Record<string, number | 'first' | 'last'> = { ArrowDown: 1, ArrowUp: -1, PageDown: PAGE_STEP, PageUp: -PAGE_STEP };
   // Home/End stay with the search box's caret while it has focus.
   if (!inSearch) Object.assign(moves, { Home: 'first', End: 'last' });
@@ -129,15 +165,13 @@ async function onRaiseExample(): Promise<void> {
 async function start(): Promise<void> {
   detailPane.replaceChildren(...renderDetailPlaceholder('Select an interaction to see its details.'));
   setupSearch(searchInput, (search) => void store.setSearch(search));
+  setupPeriod();
   document.addEventListener('keydown', onKeyDown);
   tablePane.addEventListener('scroll', maybeLoadMore, { passive: true });
   loadMoreButton.addEventListener('click', () => void store.loadMore());
   raiseButton.addEventListener('click', () => void onRaiseExample());
   try {
-    await onHistoryChanged(({ id }) => {
-      void store.refresh();
-      if (id === selectedId) void loadDetail(id, true);
-    });
+    await onHistoryChanged(() => void store.refresh());
   } catch (err) {
     reportError(err, 'Live updates are off');
   }

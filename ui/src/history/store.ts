@@ -1,6 +1,7 @@
 // The current history query: rows loaded so far, keyset paging, live refresh.
 // Responses that arrive after the query changed are dropped.
 import { type HistoryRow, historyList } from '../ipc';
+import { type PeriodId, type TimeRange, periodRange } from './period';
 
 export const PAGE_SIZE = 100;
 
@@ -16,7 +17,14 @@ export class HistoryStore {
   rows: HistoryRow[] = [];
   hasMore = false;
   search: string | null = null;
+  period: PeriodId = 'all';
   loaded = false;
+
+  /**
+   * The period's range as of the last fetch from the top; later pages reuse it so a page never
+   * straddles two readings of the clock (say, across midnight for "Today").
+   */
+  private range: TimeRange = { sinceMs: null, untilMs: null };
 
   /** Bumped whenever the row set is replaced; stale responses compare against it. */
   private generation = 0;
@@ -29,6 +37,12 @@ export class HistoryStore {
   /** Runs a new search from the top. */
   async setSearch(search: string | null): Promise<void> {
     this.search = search;
+    await this.fetchTop(PAGE_SIZE, 'search');
+  }
+
+  /** Narrows the rows to a period, from the top. */
+  async setPeriod(period: PeriodId): Promise<void> {
+    this.period = period;
     await this.fetchTop(PAGE_SIZE, 'search');
   }
 
@@ -56,7 +70,7 @@ export class HistoryStore {
     this.loadingMore = true;
     const generation = this.generation;
     try {
-      const page = await historyList({ search: this.search, limit: PAGE_SIZE, beforeId: last.id });
+      const page = await historyList({ search: this.search, limit: PAGE_SIZE, beforeId: last.id, ...this.range });
       if (generation !== this.generation) return;
       const known = new Set(this.rows.map((r) => r.id));
       this.rows = [...this.rows, ...page.filter((r) => !known.has(r.id))];
@@ -71,9 +85,11 @@ export class HistoryStore {
 
   private async fetchTop(limit: number, change: RowsChange): Promise<void> {
     const generation = ++this.generation;
+    const range = periodRange(this.period, new Date());
     try {
-      const rows = await historyList({ search: this.search, limit, beforeId: null });
+      const rows = await historyList({ search: this.search, limit, beforeId: null, ...range });
       if (generation !== this.generation) return;
+      this.range = range;
       this.rows = rows;
       this.hasMore = rows.length >= limit;
       this.loaded = true;

@@ -13,7 +13,15 @@ limit: number,
 /**
  * Keyset paging: only rows with an id below this one (the last id of the previous page).
  */
-beforeId: number | null, };
+beforeId: number | null, 
+/**
+ * Only raises at or after this time (ms since the epoch, the agent's clock).
+ */
+sinceMs: number | null, 
+/**
+ * Only raises before this time (exclusive), so consecutive periods never share a row.
+ */
+untilMs: number | null, };
 
 export type HistoryRow = { id: number, raiseKey: string, raisedAtMs: number, intent: string | null, contextType: string, interactionType: string | null, participants: Array<string>, description: string | null, raiserApp: string, raiserInstance: string, handlerApp: string | null, handlerInstance: string | null, resolution: string | null, 
 /**

@@ -3,7 +3,6 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
-  HistoryChangedEvent,
   HistoryDetail,
   HistoryQuery,
   HistoryRow,
@@ -75,8 +74,9 @@ export function raiseExample(): Promise<RaiseExampleResult> {
 
 // ---- events ---------------------------------------------------------------
 
-export function onHistoryChanged(cb: (change: HistoryChangedEvent) => void): Promise<UnlistenFn> {
-  return listen<HistoryChangedEvent>('history-changed', (event) => cb(event.payload));
+/** The ledger changed (a raise recorded or moved on); the event carries nothing: re-read. */
+export function onHistoryChanged(cb: () => void): Promise<UnlistenFn> {
+  return listen<null>('history-changed', () => cb());
 }
 
 export function onResolverChanged(cb: (view: ResolverView | null) => void): Promise<UnlistenFn> {

@@ -21,7 +21,3 @@ export type RaiseExampleResult = RaisedExample;
 /** The shape every command rejects with. */
 export type IpcErrorPayload = CommandError;
 
-/** Payload of the `history-changed` event (windows re-read the list; the id is not used yet). */
-export interface HistoryChangedEvent {
-  id: number;
-}
