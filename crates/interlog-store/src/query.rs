@@ -1,6 +1,7 @@
 //! The read side: history list, search and detail. Every function takes a read-only connection.
 
 use rusqlite::types::Type;
+use rusqlite::ToSql;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::Value;
 
@@ -27,19 +28,11 @@ pub(crate) fn list(conn: &Connection, q: &HistoryQuery) -> Result<Vec<HistoryRow
         None => {
             let mut stmt = snapshot.prepare_cached(&format!(
                 "SELECT {ROW_COLUMNS} FROM raises r
-                 WHERE r.id >= ?1 AND r.id < ?2 AND r.raised_at_ms >= ?3 AND r.raised_at_ms < ?4
-                 ORDER BY r.id DESC LIMIT ?5"
+                 WHERE r.id >= :low AND r.id < :high
+                   AND r.raised_at_ms >= :since AND r.raised_at_ms < :until
+                 ORDER BY r.id DESC LIMIT :limit"
             ))?;
-            let rows = stmt.query_map(
-                params![
-                    period.low_id,
-                    period.high_id,
-                    period.since_ms,
-                    period.until_ms,
-                    limit
-                ],
-                history_row,
-            )?;
+            let rows = stmt.query_map(period.params(&limit).as_slice(), history_row)?;
             rows.collect::<Result<Vec<_>, _>>()?
         }
     };
@@ -91,6 +84,17 @@ impl Period {
         })
     }
 
+    /// The bounds as the named parameters the list statements use, with the page size.
+    fn params<'a>(&'a self, limit: &'a i64) -> Vec<(&'static str, &'a dyn ToSql)> {
+        vec![
+            (":low", &self.low_id),
+            (":high", &self.high_id),
+            (":since", &self.since_ms),
+            (":until", &self.until_ms),
+            (":limit", limit),
+        ]
+    }
+
     fn is_empty(&self) -> bool {
         self.low_id >= self.high_id || self.since_ms >= self.until_ms
     }
@@ -107,24 +111,16 @@ fn search(
 ) -> Result<Vec<HistoryRow>, StoreError> {
     // The FTS table drives the loop, walking its rowids downwards, so a page costs about the same
     // whether the ledger holds a thousand rows or a million.
+    let mut params = period.params(&limit);
+    params.push((":matcher", &matcher));
     let mut rows = conn
         .prepare_cached(&format!(
             "SELECT {ROW_COLUMNS} FROM raises_fts JOIN raises r ON r.id = raises_fts.rowid
-             WHERE raises_fts MATCH ?1 AND raises_fts.rowid >= ?2 AND raises_fts.rowid < ?3
-               AND r.raised_at_ms >= ?4 AND r.raised_at_ms < ?5
-             ORDER BY raises_fts.rowid DESC LIMIT ?6"
+             WHERE raises_fts MATCH :matcher AND raises_fts.rowid >= :low AND raises_fts.rowid < :high
+               AND r.raised_at_ms >= :since AND r.raised_at_ms < :until
+             ORDER BY raises_fts.rowid DESC LIMIT :limit"
         ))?
-        .query_map(
-            params![
-                matcher,
-                period.low_id,
-                period.high_id,
-                period.since_ms,
-                period.until_ms,
-                limit
-            ],
-            history_row,
-        )?
+        .query_map(params.as_slice(), history_row)?
         .collect::<Result<Vec<_>, _>>()?;
     let waiting: bool = conn
         .prepare_cached(
