@@ -17,6 +17,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
         .title("Interlog — interaction history")
         .inner_size(1280.0, 800.0)
         .min_inner_size(720.0, 480.0)
+        .center()
         .build()?;
     let app_for_main = app.clone();
     main.on_window_event(move |event| {
@@ -28,6 +29,8 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
         WebviewWindowBuilder::new(app, RESOLVER, WebviewUrl::App("resolver.html".into()))
             .title("Interlog — choose an app")
             .inner_size(560.0, 560.0)
+            // In the middle of the screen, where the user is looking when an app raises.
+            .center()
             .resizable(true)
             .visible(false)
             .always_on_top(true)

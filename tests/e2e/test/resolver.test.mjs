@@ -128,6 +128,8 @@ test('two candidates: the resolver opens, Enter on the built-in log delivers, th
   const preview = await browser.$('#context-preview').getProperty('textContent');
   assert.match(preview, /Jane Doe/);
   assert.match(preview, /Instant Message/);
+  // Decoded is not yet painted: two animation frames later it is, and the screenshot shows it.
+  await browser.executeAsync(done => requestAnimationFrame(() => requestAnimationFrame(() => done())));
   await shot('resolver');
 
   // Move the selection to the built-in log with the arrow keys, then Enter.

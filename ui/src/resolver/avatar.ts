@@ -24,7 +24,7 @@ export function letterAvatar(title: string, seed: string): HTMLElement {
 export function appAvatar(title: string, appId: string, icon: string | null): HTMLElement {
   const fallback = letterAvatar(title, appId);
   if (icon === null || !isSafeIconSrc(icon)) return fallback;
-  const img = el('img', { class: 'avatar avatar-img', attrs: { alt: '', 'aria-hidden': 'true', referrerpolicy: 'no-referrer', decoding: 'async' } });
+  const img = el('img', { class: 'avatar avatar-img', attrs: { alt: '', 'aria-hidden': 'true', referrerpolicy: 'no-referrer' } });
   img.addEventListener('error', () => img.replaceWith(fallback), { once: true });
   img.src = icon.trim();
   return img;
