@@ -50,6 +50,12 @@ pub async fn history_detail(
         .map_err(|e| CommandError::new("store", e))
 }
 
+/// Why the ledger cannot write right now, or `None` while it can (see `Ledger::health`).
+#[tauri::command]
+pub fn ledger_health(state: State<'_, DesktopState>) -> Option<String> {
+    state.handle.ledger().health().borrow().clone()
+}
+
 #[tauri::command]
 pub async fn resolver_current(
     state: State<'_, DesktopState>,

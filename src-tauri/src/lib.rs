@@ -44,6 +44,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
     builder.invoke_handler(tauri::generate_handler![
         commands::history_list,
         commands::history_detail,
+        commands::ledger_health,
         commands::resolver_current,
         commands::resolver_choose,
         commands::raise_example,
@@ -90,6 +91,7 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
         })
         .setup(move |app| {
             windows::create(app.handle())?;
+            windows::forward_ledger_health(app.handle().clone(), &handle);
             windows::forward_agent_events(app.handle().clone(), handle.clone(), forwarded_icons);
             // SIGTERM (logout, `kill`, a service manager) and Ctrl-C are requests for a clean
             // shutdown: leave through the event loop so `RunEvent::Exit` below closes the agent

@@ -54,6 +54,18 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     Ok(())
 }
 
+/// Tells the history window whenever the ledger stops or starts being able to write (a full
+/// disk, a lock held elsewhere): the user must know that raises are being held.
+pub fn forward_ledger_health(app: AppHandle, handle: &AgentHandle) {
+    let mut health = handle.ledger().health();
+    tauri::async_runtime::spawn(async move {
+        while health.changed().await.is_ok() {
+            let now = health.borrow_and_update().clone();
+            let _ = app.emit_to(MAIN, "ledger-health", now);
+        }
+    });
+}
+
 /// Relays the agent's UI events to the windows for as long as the app runs.
 pub fn forward_agent_events(app: AppHandle, handle: AgentHandle, icons: IconCache) {
     let mut events = handle.subscribe_ui();

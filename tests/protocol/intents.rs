@@ -201,3 +201,50 @@ async fn a_handler_that_leaves_fails_the_raise_instead_of_hanging() {
         left.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_raise_is_held_while_the_ledger_cannot_write_and_goes_through_once_it_can() {
+    let agent = TestAgent::start().await;
+    let mut chat = agent.connect(CHAT).await;
+    let ledger = agent.running().handle.ledger().clone();
+    // Another program holds the database's write lock past the busy timeout: to the agent this is
+    // a machine that cannot write, like a full disk.
+    let blocker = rusqlite::Connection::open(agent.dir.path().join("data/interlog.db"))
+        .expect("second connection");
+    blocker
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+
+    let raise = chat
+        .request(
+            "raiseIntentRequest",
+            json!({ "intent": "CreateInteraction", "context": example_context(),
+            "app": { "appId": "interlog.log" } }),
+        )
+        .await;
+    // Unrecorded, so neither delivered nor acknowledged: no answer while the lock is held...
+    let early = chat
+        .client
+        .response(&raise, "raiseIntentResponse", Duration::from_secs(7))
+        .await;
+    assert!(early.is_err(), "answered before it was recorded: {early:?}");
+    let problem = ledger.health().borrow().clone();
+    assert!(
+        problem.as_deref().is_some_and(|p| p.contains("locked")),
+        "the ledger says why it is holding writes: {problem:?}"
+    );
+
+    // ...and, once the lock is released, the very same raise goes through, recorded.
+    blocker.execute_batch("ROLLBACK").expect("release the lock");
+    let resolution = chat.response(&raise, "raiseIntentResponse").await;
+    assert_eq!(
+        resolution["payload"]["intentResolution"]["source"]["appId"],
+        "interlog.log"
+    );
+    let result = chat.response(&raise, "raiseIntentResultResponse").await;
+    let tr = &result["payload"]["intentResult"]["context"];
+    assert_eq!(tr["status"], "Created", "{result}");
+    let id = tr["context"]["id"]["URI"].as_str().expect("record id");
+    assert!(ledger.interaction(id).expect("read").is_some());
+    assert_eq!(*ledger.health().borrow(), None);
+}

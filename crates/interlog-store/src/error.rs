@@ -30,3 +30,27 @@ pub enum StoreError {
     #[error("ledger is closed")]
     Closed,
 }
+
+impl StoreError {
+    /// True for failures of the machine rather than of the write: a full disk, an I/O error, a lock
+    /// another process holds past the busy timeout, a file made read-only. The same write can
+    /// succeed once that is put right, so the writer holds it and tries again instead of dropping it.
+    pub fn is_environmental(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Io(_) => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                ErrorCode::DiskFull
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::ReadOnly
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::OutOfMemory
+                    | ErrorCode::FileLockingProtocolFailed
+            ),
+            _ => false,
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! other, and a small pool of read-only connections beside it.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -34,6 +34,9 @@ pub struct Ledger {
 struct Inner {
     submitter: Mutex<Submitter>,
     committed: watch::Receiver<u64>,
+    health: watch::Receiver<Option<String>>,
+    /// Set by `close()`: the writer stops waiting out a failing disk (see `writer::Hold`).
+    closing: Arc<AtomicBool>,
     commits: Arc<AtomicU64>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: ReadPool,
@@ -132,11 +135,14 @@ impl Ledger {
 
         let (queue_tx, queue_rx) = mpsc::channel();
         let (committed_tx, committed_rx) = watch::channel(0);
+        let (health_tx, health_rx) = watch::channel(None);
+        let closing = Arc::new(AtomicBool::new(false));
+        let hold = writer::Hold::new(health_tx, Arc::clone(&closing));
         let commits = Arc::new(AtomicU64::new(0));
         let writer_commits = Arc::clone(&commits);
         let handle = std::thread::Builder::new()
             .name("interlog-ledger-writer".into())
-            .spawn(move || writer::run(conn, queue_rx, committed_tx, &writer_commits))?;
+            .spawn(move || writer::run(conn, queue_rx, committed_tx, &writer_commits, hold))?;
 
         Ok(Ledger {
             inner: Arc::new(Inner {
@@ -145,6 +151,8 @@ impl Ledger {
                     queue: Some(queue_tx),
                 }),
                 committed: committed_rx,
+                health: health_rx,
+                closing,
                 commits,
                 writer: Mutex::new(Some(handle)),
                 readers,
@@ -162,9 +170,17 @@ impl Ledger {
 
     /// Watches the highest sequence number that is durably committed (fsync'd). Lets an async caller wait
     /// for "my write is durable" without blocking: `rx.wait_for(|s| *s >= seq).await`. A write that
-    /// failed (logged as an error) also counts as done, so waiting never hangs on it.
+    /// failed for its own sake (logged as an error) also counts as done, so waiting never hangs on it;
+    /// one the machine could not take (see [`Ledger::health`]) is held and tried again instead.
     pub fn committed(&self) -> watch::Receiver<u64> {
         self.inner.committed.clone()
+    }
+
+    /// Watches whether the ledger can write: `None` while it can, else why not (a full disk, an I/O
+    /// error, a lock held elsewhere). Meanwhile the writes are held, not dropped, and `committed()`
+    /// stands still, so nothing that waits for them goes ahead unrecorded.
+    pub fn health(&self) -> watch::Receiver<Option<String>> {
+        self.inner.health.clone()
     }
 
     /// Submits and blocks until durable; reports this write's own failure, or `Closed`.
@@ -241,6 +257,7 @@ impl Inner {
     }
 
     fn close(&self) {
+        self.closing.store(true, Ordering::Release);
         // Dropping the only sender lets the writer finish the queue and then see the end of it.
         drop(lock(&self.submitter).queue.take());
         // Held while joining so that a concurrent close() also returns only once the queue is drained.

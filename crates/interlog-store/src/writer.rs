@@ -8,8 +8,10 @@
 //! every few hundred raises the transaction also moves finished rows into the search index (`index.rs`).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::Arc;
+use std::time::Duration;
 
 use rusqlite::{params, params_from_iter, Connection, ToSql, Transaction, TransactionBehavior};
 use serde_json::Value;
@@ -32,12 +34,73 @@ pub(crate) struct Pending {
     pub ack: Option<SyncSender<Result<(), StoreError>>>,
 }
 
+/// How the writer waits out a failing machine (see [`StoreError::is_environmental`]): the writes
+/// are held, in order, and tried again with a growing pause, and the ledger's health says what is
+/// wrong. Nothing waiting on them goes ahead meanwhile (a raise is durable before it is delivered),
+/// and nothing is dropped: once the disk has room again, or the lock is released, they commit.
+pub(crate) struct Hold {
+    health: watch::Sender<Option<String>>,
+    closing: Arc<AtomicBool>,
+    pause: Duration,
+    tries_while_closing: u32,
+}
+
+impl Hold {
+    const FIRST_PAUSE: Duration = Duration::from_millis(50);
+    const LONGEST_PAUSE: Duration = Duration::from_secs(2);
+    /// Once the ledger is closing, a write still failing after this many more tries is given up
+    /// (and logged), so that shutting down cannot hang on a full disk.
+    const TRIES_WHILE_CLOSING: u32 = 2;
+
+    pub(crate) fn new(health: watch::Sender<Option<String>>, closing: Arc<AtomicBool>) -> Hold {
+        Hold {
+            health,
+            closing,
+            pause: Self::FIRST_PAUSE,
+            tries_while_closing: 0,
+        }
+    }
+
+    /// After an environmental failure of `writes` writes: reports it, pauses, and says whether to
+    /// try the same writes again.
+    fn wait(&mut self, error: &StoreError, writes: usize) -> bool {
+        let message = error.to_string();
+        if self.health.borrow().as_deref() != Some(message.as_str()) {
+            tracing::error!(
+                %error,
+                writes,
+                "the ledger cannot write; holding these writes, and what waits for them, until it can"
+            );
+            self.health.send_replace(Some(message));
+        }
+        if self.closing.load(Ordering::Acquire) {
+            self.tries_while_closing += 1;
+            if self.tries_while_closing > Self::TRIES_WHILE_CLOSING {
+                return false;
+            }
+        }
+        std::thread::sleep(self.pause);
+        self.pause = (self.pause * 2).min(Self::LONGEST_PAUSE);
+        true
+    }
+
+    fn recovered(&mut self) {
+        self.pause = Self::FIRST_PAUSE;
+        self.tries_while_closing = 0;
+        if self.health.borrow().is_some() {
+            tracing::info!("the ledger writes again; held writes committed");
+            self.health.send_replace(None);
+        }
+    }
+}
+
 /// Runs until every sender is gone, writing everything that was queued before that.
 pub(crate) fn run(
     mut conn: Connection,
     queue: Receiver<Pending>,
     committed: watch::Sender<u64>,
     commits: &AtomicU64,
+    mut hold: Hold,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // recv() fails only once all senders are dropped *and* the queue is empty, so leaving the loop
@@ -50,7 +113,7 @@ pub(crate) fn run(
                 Err(_) => break,
             }
         }
-        let results = commit_batch(&mut conn, &batch, commits);
+        let results = commit_batch(&mut conn, &batch, commits, &mut hold);
         // Submitters hold the queue lock while numbering and sending, so the queue is in sequence order:
         // the last write of this batch is the highest number, and every lower one is already done.
         if let Some(last) = batch.last() {
@@ -70,19 +133,24 @@ pub(crate) fn run(
 }
 
 /// Commits `batch` as one transaction or, if that fails, each write in its own transaction so that one
-/// bad write cannot take the others down with it. Returns each write's result, in order.
+/// bad write cannot take the others down with it. Returns each write's result, in order. A failure of
+/// the machine rather than of a write is waited out (see [`Hold`]), not counted against the writes.
 pub(crate) fn commit_batch(
     conn: &mut Connection,
     batch: &[Pending],
     commits: &AtomicU64,
+    hold: &mut Hold,
 ) -> Vec<Result<(), StoreError>> {
-    let grouped = apply_in_transaction(conn, batch.iter().map(|p| &p.write), true);
-    let error = match grouped {
-        Ok(()) => {
-            commits.fetch_add(1, Ordering::Relaxed);
-            return batch.iter().map(|_| Ok(())).collect();
+    let error = loop {
+        match apply_in_transaction(conn, batch.iter().map(|p| &p.write), true) {
+            Ok(()) => {
+                commits.fetch_add(1, Ordering::Relaxed);
+                hold.recovered();
+                return batch.iter().map(|_| Ok(())).collect();
+            }
+            Err(error) if error.is_environmental() && hold.wait(&error, batch.len()) => {}
+            Err(error) => break error,
         }
-        Err(error) => error,
     };
     if let [only] = batch {
         report_failure(only, &error);
@@ -92,10 +160,16 @@ pub(crate) fn commit_batch(
     batch
         .iter()
         .map(|pending| {
-            let result = apply_in_transaction(conn, std::iter::once(&pending.write), false);
+            let result = loop {
+                match apply_in_transaction(conn, std::iter::once(&pending.write), false) {
+                    Err(error) if error.is_environmental() && hold.wait(&error, 1) => {}
+                    other => break other,
+                }
+            };
             match &result {
                 Ok(()) => {
                     commits.fetch_add(1, Ordering::Relaxed);
+                    hold.recovered();
                 }
                 Err(error) => report_failure(pending, error),
             }
@@ -458,6 +532,11 @@ mod tests {
     use crate::migrations::migrate;
     use serde_json::json;
 
+    /// A hold whose health nobody watches.
+    fn detached_hold() -> Hold {
+        Hold::new(watch::channel(None).0, Arc::new(AtomicBool::new(false)))
+    }
+
     fn raise(key: &str) -> Pending {
         Pending {
             seq: 0,
@@ -493,7 +572,7 @@ mod tests {
         let commits = AtomicU64::new(0);
         // The duplicate raise_key violates UNIQUE and so fails the grouped transaction.
         let batch = [raise("a"), raise("b"), raise("a"), raise("c")];
-        let results = commit_batch(&mut conn, &batch, &commits);
+        let results = commit_batch(&mut conn, &batch, &commits, &mut detached_hold());
         let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
         assert_eq!(ok, [true, true, false, true]);
         assert_eq!(keys(&conn), ["a", "b", "c"]);
@@ -506,9 +585,11 @@ mod tests {
         migrate(&mut conn).expect("migrate");
         let commits = AtomicU64::new(0);
         let batch = [raise("a"), raise("b"), raise("c")];
-        assert!(commit_batch(&mut conn, &batch, &commits)
-            .iter()
-            .all(Result::is_ok));
+        assert!(
+            commit_batch(&mut conn, &batch, &commits, &mut detached_hold())
+                .iter()
+                .all(Result::is_ok)
+        );
         assert_eq!(commits.load(Ordering::Relaxed), 1);
         assert_eq!(keys(&conn), ["a", "b", "c"]);
     }
@@ -535,9 +616,11 @@ mod tests {
                 at_ms: 2,
             }),
         ];
-        assert!(commit_batch(&mut conn, &batch, &commits)
-            .iter()
-            .all(Result::is_ok));
+        assert!(
+            commit_batch(&mut conn, &batch, &commits, &mut detached_hold())
+                .iter()
+                .all(Result::is_ok)
+        );
         let (state, delivered): (String, Option<i64>) = conn
             .query_row(
                 "SELECT state, delivered_at_ms FROM raises WHERE raise_key = 'a'",
@@ -758,7 +841,7 @@ mod tests {
                 .collect();
 
             let commits = AtomicU64::new(0);
-            let results = commit_batch(&mut folded, &batch, &commits);
+            let results = commit_batch(&mut folded, &batch, &commits, &mut detached_hold());
             if batch.len() > 1 && commits.load(Ordering::Relaxed) == 1 {
                 folded_groups += 1;
             }

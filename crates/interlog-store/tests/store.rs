@@ -948,3 +948,67 @@ fn a_period_selects_raises_by_time_with_or_without_search_indexed_or_not() {
     let recent_charts = all_pages(&ledger, query(Some("viewchart"), Some(at(300)), None));
     assert_eq!(recent_charts, expect(Some(at(300)), None, &|i| i % 3 == 0));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn writes_the_machine_cannot_take_are_held_then_committed_none_lost() {
+    use tokio::time::timeout;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger.db");
+    let ledger = Ledger::open(&path).expect("open");
+    ledger
+        .write_blocking(raise("before", 1, "ViewChart", instrument("X")))
+        .expect("write");
+    let mut health = ledger.health();
+    assert_eq!(*health.borrow(), None, "a healthy ledger says so");
+
+    // Another process holds the write lock past the busy timeout (a backup tool, a stray writer):
+    // to the writer that is a failure of the machine, like a full disk, not of its writes.
+    let blocker = rusqlite::Connection::open(&path).expect("second connection");
+    blocker
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    let durable_before = *ledger.committed().borrow();
+    let seqs: Vec<u64> = (0..5)
+        .map(|i| {
+            ledger.submit(raise(
+                &format!("held{i}"),
+                10 + i,
+                "ViewChart",
+                instrument("X"),
+            ))
+        })
+        .collect();
+    timeout(Duration::from_secs(20), health.wait_for(Option::is_some))
+        .await
+        .expect("the ledger reports that it cannot write")
+        .expect("writer alive");
+    let reason = health.borrow().clone().unwrap_or_default();
+    assert!(reason.contains("locked"), "says why: {reason}");
+    // Held: nothing counts as durable, so nothing waiting on these writes goes ahead.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(*ledger.committed().borrow(), durable_before);
+    assert_eq!(
+        ledger.list(&HistoryQuery::default()).expect("list").len(),
+        1,
+        "reads still work meanwhile"
+    );
+
+    blocker.execute_batch("COMMIT").expect("release the lock");
+    let last = *seqs.last().expect("submitted");
+    let mut committed = ledger.committed();
+    timeout(Duration::from_secs(20), committed.wait_for(|s| *s >= last))
+        .await
+        .expect("the held writes commit once the lock is free")
+        .expect("writer alive");
+    assert_eq!(*ledger.health().borrow(), None, "healthy again");
+    let keys: Vec<String> = ledger
+        .list(&HistoryQuery::default())
+        .expect("list")
+        .into_iter()
+        .map(|r| r.raise_key)
+        .collect();
+    assert_eq!(
+        keys,
+        ["held4", "held3", "held2", "held1", "held0", "before"]
+    );
+}

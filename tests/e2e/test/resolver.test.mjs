@@ -213,3 +213,31 @@ test('the period list narrows the history: nothing last year, the rows of today,
   await until('all rows again', async () => (await rowCount()) === all);
   assert.match(await browser.$('#row-count').getProperty('textContent'), /^\d+\+? interactions?$/);
 });
+
+test('while the ledger cannot write, the history window says so, and the held raise goes through after', async () => {
+  await switchTo('index.html');
+  // Another program takes the database's write lock (the sqlite3 shell, in a transaction).
+  const db = path.join(work, 'data', 'interlog.db');
+  const holder = spawn('sqlite3', [db], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let said = '';
+  holder.stdout.on('data', d => { said += d; });
+  holder.stdin.write("BEGIN IMMEDIATE;\nSELECT 'lock' || 'ed';\n");
+  try {
+    await until('the lock taken', async () => said.includes('locked'));
+    const raising = chat.agent.raiseIntent('CreateInteraction', CONTEXT, { appId: 'interlog.log' });
+    raising.catch(() => {}); // asserted below
+    const banner = await until('the ledger banner', async () => {
+      const b = await browser.$('#error-banner');
+      return (await b.isDisplayed()) ? b : null;
+    }, 20_000);
+    assert.match(await banner.getProperty('textContent'), /cannot write its history \(.*locked.*\)\. Raises are held, not lost/);
+    await shot('history-ledger-held');
+    holder.stdin.write('ROLLBACK;\n');
+    const resolution = await raising;
+    assert.equal((await resolution.getResult()).status, 'Created');
+    await until('the banner cleared', async () => !(await browser.$('#error-banner').isDisplayed()), 20_000);
+  } finally {
+    holder.stdin.end('.quit\n');
+    await new Promise(r => (holder.exitCode !== null ? r() : holder.once('exit', r)));
+  }
+});

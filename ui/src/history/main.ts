@@ -1,7 +1,7 @@
 // History window: live table of interactions + detail pane.
-import { type HistoryRow, historyDetail, onHistoryChanged, raiseExample } from '../ipc';
+import { type HistoryRow, historyDetail, ledgerHealth, onHistoryChanged, onLedgerHealth, raiseExample } from '../ipc';
 import { byId, isTextInput } from '../common/dom';
-import { clearError, reportError } from '../common/error-banner';
+import { clearError, reportError, showError } from '../common/error-banner';
 import { countText } from './format';
 import { openDetails, renderDetail, renderDetailPlaceholder, restoreDetails } from './detail';
 import { PERIODS, isPeriodId, periodLabel } from './period';
@@ -74,6 +74,21 @@ function emptyText(search: string | null, period: string | null): string {
   if (search === null && period === null) return EMPTY_TEXT;
   const when = period === null ? '' : ` ${period.toLowerCase()}`;
   return search === null ? `No interactions${when}.` : `No interactions${when} match “${search}”.`;
+}
+
+/** While the ledger cannot write, the user must know: raises wait for it, none goes unrecorded. */
+function showLedgerHealth(problem: string | null): void {
+  if (problem === null) clearError('ledger');
+  else showError(`Interlog cannot write its history (${problem}). Raises are held, not lost, until it can: check the disk and other programs using the database.`, 'ledger');
+}
+
+async function watchLedgerHealth(): Promise<void> {
+  try {
+    await onLedgerHealth(showLedgerHealth);
+    showLedgerHealth(await ledgerHealth());
+  } catch (err) {
+    reportError(err, 'Cannot watch the ledger');
+  }
 }
 
 function setupPeriod(): void {
@@ -166,6 +181,7 @@ async function start(): Promise<void> {
   detailPane.replaceChildren(...renderDetailPlaceholder('Select an interaction to see its details.'));
   setupSearch(searchInput, (search) => void store.setSearch(search));
   setupPeriod();
+  void watchLedgerHealth();
   document.addEventListener('keydown', onKeyDown);
   tablePane.addEventListener('scroll', maybeLoadMore, { passive: true });
   loadMoreButton.addEventListener('click', () => void store.loadMore());

@@ -60,6 +60,11 @@ export function historyDetail(id: number): Promise<HistoryDetail | null> {
   return call<HistoryDetail | null>('history_detail', { id });
 }
 
+/** Why the ledger cannot write right now (raises are held until it can), or null. */
+export function ledgerHealth(): Promise<string | null> {
+  return call<string | null>('ledger_health', {});
+}
+
 export function resolverCurrent(): Promise<ResolverView | null> {
   return call<ResolverView | null>('resolver_current', {});
 }
@@ -77,6 +82,10 @@ export function raiseExample(): Promise<RaiseExampleResult> {
 /** The ledger changed (a raise recorded or moved on); the event carries nothing: re-read. */
 export function onHistoryChanged(cb: () => void): Promise<UnlistenFn> {
   return listen<null>('history-changed', () => cb());
+}
+
+export function onLedgerHealth(cb: (problem: string | null) => void): Promise<UnlistenFn> {
+  return listen<string | null>('ledger-health', (event) => cb(event.payload));
 }
 
 export function onResolverChanged(cb: (view: ResolverView | null) => void): Promise<UnlistenFn> {
