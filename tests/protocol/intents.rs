@@ -204,7 +204,14 @@ async fn a_handler_that_leaves_fails_the_raise_instead_of_hanging() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_raise_is_held_while_the_ledger_cannot_write_and_goes_through_once_it_can() {
-    let agent = TestAgent::start().await;
+    // Liveness far shorter than the hold: heartbeats must keep flowing while output waits for the
+    // ledger, or every app would be declared dead during a long outage.
+    let agent = TestAgent::start_with(|config| {
+        config.agent.heartbeat_interval_ms = 200;
+        config.agent.not_responding_after_ms = 600;
+        config.agent.dead_after_ms = 1_500;
+    })
+    .await;
     let mut chat = agent.connect(CHAT).await;
     let ledger = agent.running().handle.ledger().clone();
     // Another program holds the database's write lock past the busy timeout: to the agent this is

@@ -296,6 +296,12 @@ impl AgentTask {
                     self.timers
                         .push(Reverse((at_ms, self.timer_seq, TimerEntry(timer))));
                 }
+                // Heartbeats say nothing about any raise and need no order among the other
+                // messages, so they skip the queue: while the ledger holds writes (a full disk),
+                // apps keep answering them and are not declared dead for the ledger's trouble.
+                Effect::Send { conn, msg } if msg["type"] == "heartbeatEvent" => {
+                    self.execute(Effect::Send { conn, msg });
+                }
                 other => batch.effects.push(other),
             }
         }
