@@ -98,6 +98,19 @@ pub fn history(args: &AgentArgs, as_json: bool, query: &HistoryQuery) -> ExitCod
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    if rows.is_empty() && !as_json {
+        // Said on stderr so that scripts reading the table still get an empty one.
+        let filtered =
+            query.search.is_some() || query.since_ms.is_some() || query.until_ms.is_some();
+        eprintln!(
+            "interlog: {}",
+            if filtered {
+                "no interactions match"
+            } else {
+                "the history is empty"
+            }
+        );
+    }
     for row in &rows {
         if as_json {
             println!("{}", serde_json::to_string(row).unwrap_or_default());
