@@ -10,7 +10,7 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 packages=(libwebkit2gtk-4.1-dev build-essential pkg-config libssl-dev)
-[ "$want_test" = 1 ] && packages+=(xvfb xauth webkit2gtk-driver sqlite3)
+[ "$want_test" = 1 ] && packages+=(xvfb xauth webkit2gtk-driver sqlite3 x11-utils)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -51,6 +51,43 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
     ])
 }
 
+/// A start that fails says why on stderr and, for someone who opened Interlog from the desktop
+/// menu (stderr is no terminal), in a dialog too: otherwise the app would just not appear.
+/// `INTERLOG_NO_DIALOG=1` keeps it to stderr (scripts, services).
+fn cannot_start(message: &str, mut signals: headless::ShutdownSignals) -> ExitCode {
+    use std::io::IsTerminal;
+    eprintln!("interlog: {message}");
+    let quiet = std::env::var_os("INTERLOG_NO_DIALOG").is_some_and(|v| v != "0");
+    if !quiet && !std::io::stderr().is_terminal() {
+        // The signals are caught from the start; while the dialog waits, one still ends the process.
+        tauri::async_runtime::spawn(async move {
+            signals.recv().await;
+            std::process::exit(1);
+        });
+        show_error_dialog(message);
+    }
+    ExitCode::FAILURE
+}
+
+fn show_error_dialog(message: &str) {
+    use gtk::prelude::*;
+    if gtk::init().is_err() {
+        return;
+    }
+    let dialog = gtk::MessageDialog::new(
+        None::<&gtk::Window>,
+        gtk::DialogFlags::MODAL,
+        gtk::MessageType::Error,
+        gtk::ButtonsType::Close,
+        "Interlog cannot start",
+    );
+    dialog.set_title("Interlog");
+    dialog.set_position(gtk::WindowPosition::Center);
+    dialog.set_secondary_text(Some(message));
+    dialog.run();
+    dialog.close();
+}
+
 pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
     // Without a display GTK would abort; say what to do instead.
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
@@ -72,10 +109,7 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
     };
     let running = match tauri::async_runtime::block_on(interlog_server::start(config)) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("interlog: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return cannot_start(&e.to_string(), signals),
     };
     for problem in &running.directory_problems {
         eprintln!("interlog: app directory: {problem}");
@@ -108,6 +142,7 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
     let app = match app {
         Ok(a) => a,
         Err(e) => {
+            // No dialog: the window system that would show it is what failed.
             eprintln!("interlog: cannot start the window system: {e}");
             return ExitCode::FAILURE;
         }

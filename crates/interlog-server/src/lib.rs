@@ -73,8 +73,14 @@ impl ServerConfig {
 pub enum StartError {
     #[error(transparent)]
     Discovery(#[from] discovery::DiscoveryError),
-    #[error("cannot open the ledger: {0}")]
-    Store(#[from] interlog_store::StoreError),
+    /// The file is named so the user knows which one to check, move aside or restore; it is
+    /// never altered or replaced when it cannot be opened.
+    #[error("cannot open the ledger {}: {source}", path.display())]
+    Store {
+        path: std::path::PathBuf,
+        #[source]
+        source: interlog_store::StoreError,
+    },
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]
     Listen {
         port: u16,
@@ -133,7 +139,8 @@ impl RunningAgent {
 pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
     let runtime_dir = config.runtime_dir();
     discovery::DiscoveryFile::claim(&runtime_dir)?;
-    let ledger = Ledger::open(&config.database_path())?;
+    let path = config.database_path();
+    let ledger = Ledger::open(&path).map_err(|source| StartError::Store { path, source })?;
     let (directory, directory_problems) = {
         let sources = config.appd_sources.clone();
         tokio::task::spawn_blocking(move || appd_source::load_directory(&sources))

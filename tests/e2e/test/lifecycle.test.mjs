@@ -77,3 +77,37 @@ test('a second agent started while the windowed app is alive says so and exits',
   const info = JSON.parse(fs.readFileSync(path.join(app.runtimeDir, AGENT_FILE), 'utf8'));
   assert.equal(info.pid, app.child.pid);
 });
+
+test('a windowed start that fails says why in a dialog, and a signal still ends it', async t => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'interlog-life-'));
+  t.after(() => fs.rmSync(work, { recursive: true, force: true }));
+  const data = path.join(work, 'data');
+  fs.mkdirSync(data);
+  const db = path.join(data, 'interlog.db');
+  fs.writeFileSync(db, 'this is not a database, and must stay as it is\n');
+  const env = { ...process.env, INTERLOG_RUNTIME_DIR: path.join(work, 'run'), INTERLOG_LOG: 'warn' };
+  const args = ['--port', '0', '--data-dir', data];
+
+  // stderr is a pipe, as for an app opened from the desktop menu: the reason goes to a dialog too.
+  const child = spawn(BIN, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', d => { stderr += d; });
+  const exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({ code, signal })));
+  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  const dialogShown = () => /"Interlog": \(/.test(spawnSync('xwininfo', ['-root', '-tree'], { encoding: 'utf8' }).stdout);
+  const deadline = Date.now() + 20_000;
+  while (!dialogShown()) {
+    assert.equal(child.exitCode, null, `exited without a dialog; stderr: ${stderr}`);
+    assert.ok(Date.now() < deadline, 'no dialog named Interlog appeared');
+    await new Promise(r => setTimeout(r, 100));
+  }
+  assert.match(stderr, new RegExp(`cannot open the ledger ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*not a database`));
+  child.kill('SIGTERM');
+  assert.deepEqual(await exited, { code: 1, signal: null });
+  assert.equal(fs.readFileSync(db, 'utf8'), 'this is not a database, and must stay as it is\n', 'the file is left untouched');
+
+  // For scripts and services: INTERLOG_NO_DIALOG=1 keeps it to stderr and exits at once.
+  const quiet = spawnSync(BIN, args, { env: { ...env, INTERLOG_NO_DIALOG: '1' }, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(quiet.status, 1);
+  assert.match(quiet.stderr, /cannot open the ledger .*not a database/);
+});
