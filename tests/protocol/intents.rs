@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::{example_context, TestAgent, CHAT, CRM};
+use crate::{example_context, App, TestAgent, CHAT, CRM};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn seed_example_reaches_the_crm_and_its_result_reaches_the_raiser() {
@@ -81,20 +81,8 @@ async fn seed_example_reaches_the_crm_and_its_result_reaches_the_raiser() {
 async fn the_builtin_log_stores_the_interaction_and_answers_created() {
     let agent = TestAgent::start().await;
     let mut chat = agent.connect(CHAT).await;
-    let raise = chat
-        .request(
-            "raiseIntentRequest",
-            json!({ "intent": "CreateInteraction", "context": example_context(),
-            "app": { "appId": "interlog.log" } }),
-        )
-        .await;
-    let resolution = chat.response(&raise, "raiseIntentResponse").await;
-    assert_eq!(
-        resolution["payload"]["intentResolution"]["source"]["appId"],
-        "interlog.log"
-    );
-    let result = chat.response(&raise, "raiseIntentResultResponse").await;
-    let tr = &result["payload"]["intentResult"]["context"];
+    let raise = raise_example_at_log(&mut chat).await;
+    let tr = &result_from_log(&mut chat, &raise).await;
     assert_eq!(tr["type"], "fdc3.transactionResult");
     assert_eq!(tr["status"], "Created");
     let id = tr["context"]["id"]["URI"]
@@ -222,13 +210,7 @@ async fn a_raise_is_held_while_the_ledger_cannot_write_and_goes_through_once_it_
         .execute_batch("BEGIN IMMEDIATE")
         .expect("take the write lock");
 
-    let raise = chat
-        .request(
-            "raiseIntentRequest",
-            json!({ "intent": "CreateInteraction", "context": example_context(),
-            "app": { "appId": "interlog.log" } }),
-        )
-        .await;
+    let raise = raise_example_at_log(&mut chat).await;
     // Unrecorded, so neither delivered nor acknowledged: no answer while the lock is held...
     let early = chat
         .client
@@ -243,15 +225,30 @@ async fn a_raise_is_held_while_the_ledger_cannot_write_and_goes_through_once_it_
 
     // ...and, once the lock is released, the very same raise goes through, recorded.
     blocker.execute_batch("ROLLBACK").expect("release the lock");
-    let resolution = chat.response(&raise, "raiseIntentResponse").await;
+    let tr = &result_from_log(&mut chat, &raise).await;
+    assert_eq!(tr["status"], "Created", "{tr}");
+    let id = tr["context"]["id"]["URI"].as_str().expect("record id");
+    assert!(ledger.interaction(id).expect("read").is_some());
+    assert_eq!(*ledger.health().borrow(), None);
+}
+
+/// Raises the FDC3 example at the built-in log; returns the request's id.
+async fn raise_example_at_log(app: &mut App) -> String {
+    app.request(
+        "raiseIntentRequest",
+        json!({ "intent": "CreateInteraction", "context": example_context(),
+            "app": { "appId": "interlog.log" } }),
+    )
+    .await
+}
+
+/// The raise's resolution (which must name the built-in log) and then its result context.
+async fn result_from_log(app: &mut App, raise: &str) -> serde_json::Value {
+    let resolution = app.response(raise, "raiseIntentResponse").await;
     assert_eq!(
         resolution["payload"]["intentResolution"]["source"]["appId"],
         "interlog.log"
     );
-    let result = chat.response(&raise, "raiseIntentResultResponse").await;
-    let tr = &result["payload"]["intentResult"]["context"];
-    assert_eq!(tr["status"], "Created", "{result}");
-    let id = tr["context"]["id"]["URI"].as_str().expect("record id");
-    assert!(ledger.interaction(id).expect("read").is_some());
-    assert_eq!(*ledger.health().borrow(), None);
+    let result = app.response(raise, "raiseIntentResultResponse").await;
+    result["payload"]["intentResult"]["context"].clone()
 }
