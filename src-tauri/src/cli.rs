@@ -136,35 +136,42 @@ impl AgentArgs {
     }
 }
 
+/// A `--since`/`--until` value that is neither form the CLI takes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MomentError {
+    #[error("{0:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 time (2026-07-01T09:30:00Z)")]
+    Unrecognised(String),
+    #[error("{0}: no such local time")]
+    NoLocalTime(String),
+}
+
 /// A moment on the command line, as milliseconds since the epoch: a date is its local midnight
 /// (what a user means by "since 1 July"); a full RFC 3339 time is taken as written.
-pub fn parse_moment(text: &str) -> Result<i64, String> {
+pub fn parse_moment(text: &str) -> Result<i64, MomentError> {
     use chrono::{DateTime, Local, NaiveDate, TimeZone};
     let text = text.trim();
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
         // A midnight skipped by a daylight-saving jump has no local time: take the first moment after.
-        return match Local.from_local_datetime(&midnight) {
-            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
-                Ok(t.timestamp_millis())
-            }
-            chrono::LocalResult::None => Local
-                .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
-                .earliest()
-                .map(|t| t.timestamp_millis())
-                .ok_or_else(|| format!("{text}: no such local time")),
-        };
+        return Local
+            .from_local_datetime(&midnight)
+            .earliest()
+            .or_else(|| {
+                Local
+                    .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                    .earliest()
+            })
+            .map(|t| t.timestamp_millis())
+            .ok_or_else(|| MomentError::NoLocalTime(text.to_owned()));
     }
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.timestamp_millis())
-        .map_err(|_| {
-            format!("{text:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 time (2026-07-01T09:30:00Z)")
-        })
+        .map_err(|_| MomentError::Unrecognised(text.to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_moment;
+    use super::{parse_moment, MomentError};
 
     #[test]
     fn moments_are_dates_at_local_midnight_or_rfc3339_times() {
@@ -188,7 +195,8 @@ mod tests {
             "1782898200000",
         ] {
             let err = parse_moment(bad).expect_err(bad);
-            assert!(err.contains("YYYY-MM-DD"), "{bad}: {err}");
+            assert_eq!(err, MomentError::Unrecognised(bad.to_owned()));
+            assert!(err.to_string().contains("YYYY-MM-DD"), "{bad}: {err}");
         }
     }
 }

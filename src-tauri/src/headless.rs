@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use crate::cli::AgentArgs;
+use crate::signals::ShutdownSignals;
 
 pub fn run(args: &AgentArgs) -> ExitCode {
     // One thread for the agent task and every connection: no cross-thread wake-ups on the
@@ -44,31 +45,4 @@ pub fn run(args: &AgentArgs) -> ExitCode {
         agent.shutdown().await;
         ExitCode::SUCCESS
     })
-}
-
-/// SIGTERM and SIGINT, caught from the moment `install` returns: a signal that arrives while the
-/// app is still starting waits here instead of killing the process with its discovery file left
-/// behind. The headless agent and the desktop app both stop on the first one.
-pub struct ShutdownSignals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-}
-
-impl ShutdownSignals {
-    /// Must run inside a Tokio runtime (the streams register with its signal driver).
-    pub fn install() -> std::io::Result<Self> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Self {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    /// Resolves on the first SIGTERM or SIGINT (including one that came before this call).
-    pub async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-    }
 }

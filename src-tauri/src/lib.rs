@@ -4,11 +4,13 @@
 //! - `commands`: the Tauri commands the UI calls.
 //! - `windows`: the history window and the resolver dialog, and the events they get.
 //! - `headless`, `cli_commands`: the window-less entry points.
+//! - `signals`: SIGTERM/SIGINT as a clean shutdown, for the app and the headless agent alike.
 
 pub mod cli;
 pub mod cli_commands;
 pub mod commands;
 pub mod headless;
+pub mod signals;
 /// Only the drift test uses the generated declarations; the app never needs them at run time.
 #[cfg(test)]
 mod ui_types;
@@ -54,7 +56,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
 /// A start that fails says why on stderr and, for someone who opened Interlog from the desktop
 /// menu (stderr is no terminal), in a dialog too: otherwise the app would just not appear.
 /// `INTERLOG_NO_DIALOG=1` keeps it to stderr (scripts, services).
-fn cannot_start(message: &str, mut signals: headless::ShutdownSignals) -> ExitCode {
+fn cannot_start(message: &str, mut signals: signals::ShutdownSignals) -> ExitCode {
     use std::io::IsTerminal;
     eprintln!("interlog: {message}");
     let quiet = std::env::var_os("INTERLOG_NO_DIALOG").is_some_and(|v| v != "0");
@@ -99,7 +101,7 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
         eprintln!("interlog: {problem}");
     }
     // Caught before the discovery file is written, so no signal can leave it behind.
-    let signals = tauri::async_runtime::block_on(async { headless::ShutdownSignals::install() });
+    let signals = tauri::async_runtime::block_on(async { signals::ShutdownSignals::install() });
     let mut signals = match signals {
         Ok(s) => s,
         Err(e) => {

@@ -74,18 +74,16 @@ fn create_private(path: &Path) -> std::io::Result<()> {
 /// ones a crash left behind are narrowed the same way.
 fn narrow_to_owner(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mut companions = [path.as_os_str().to_owned(), path.as_os_str().to_owned()];
-    companions[0].push("-wal");
-    companions[1].push("-shm");
-    let files = std::iter::once(path.as_os_str()).chain(companions.iter().map(|c| c.as_os_str()));
-    for file in files {
-        let mode = match std::fs::metadata(file) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let mode = match std::fs::metadata(&file) {
             Ok(meta) => meta.permissions().mode(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
         };
         if mode & 0o077 != 0 {
-            std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode & 0o700))?;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))?;
         }
     }
     Ok(())

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitForAgent, AGENT_FILE } from '../../js/lib/discovery.mjs';
+import { until } from '../lib/until.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../../..');
@@ -94,13 +95,10 @@ test('a windowed start that fails says why in a dialog, and a signal still ends 
   child.stderr.on('data', d => { stderr += d; });
   const exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({ code, signal })));
   t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  const dialogShown = () => /"Interlog": \(/.test(spawnSync('xwininfo', ['-root', '-tree'], { encoding: 'utf8' }).stdout);
-  const deadline = Date.now() + 20_000;
-  while (!dialogShown()) {
+  await until('a dialog named Interlog', () => {
     assert.equal(child.exitCode, null, `exited without a dialog; stderr: ${stderr}`);
-    assert.ok(Date.now() < deadline, 'no dialog named Interlog appeared');
-    await new Promise(r => setTimeout(r, 100));
-  }
+    return /"Interlog": \(/.test(spawnSync('xwininfo', ['-root', '-tree'], { encoding: 'utf8' }).stdout);
+  }, 20_000);
   assert.match(stderr, new RegExp(`cannot open the ledger ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*not a database`));
   child.kill('SIGTERM');
   assert.deepEqual(await exited, { code: 1, signal: null });

@@ -18,6 +18,7 @@ import { remote } from 'webdriverio';
 import { connectApp } from '../../js/lib/connect.mjs';
 import { startCrm, CHAT_IDENTITY_URL } from '../../js/lib/crm.mjs';
 import { waitForAgent } from '../../js/lib/discovery.mjs';
+import { until } from '../lib/until.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../../..');
@@ -46,16 +47,6 @@ function waitForPort(port, timeoutMs) {
     };
     attempt();
   });
-}
-
-async function until(what, fn, timeoutMs = 15_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 100));
-  }
 }
 
 async function shot(name) {
