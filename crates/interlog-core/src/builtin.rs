@@ -11,6 +11,13 @@ pub const CLI_IDENTITY_URL: &str = "https://interlog.local/cli";
 pub const UI_APP_ID: &str = "interlog.ui";
 pub const UI_IDENTITY_URL: &str = "https://interlog.local/ui";
 
+/// Identities only Interlog's own code may take: a process on the socket that could connect as
+/// the interaction log would be offered in the resolver as Interlog's log. (The command line
+/// connects over the socket as `interlog.cli`.)
+pub fn in_process_only(app_id: &str) -> bool {
+    matches!(app_id, LOG_APP_ID | UI_APP_ID)
+}
+
 pub const BUILTIN_APPD: &str = r#"{"applications": [
   {
     "appId": "interlog.log",

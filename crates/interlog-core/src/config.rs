@@ -26,6 +26,9 @@ pub struct AgentConfig {
     pub reconnect_window_ms: Millis,
     /// Start `native` apps (AppD `details.path`) for `open` and raises.
     pub launch_native: bool,
+    /// Open `web` apps (AppD `details.url`) in Interlog windows. Set by the desktop app, which
+    /// has windows to host them; off with `--headless` (such a launch is `ErrorOnLaunch`).
+    pub launch_web: bool,
     /// How long a launched app may take to connect (then `AppTimeout` / `IntentDeliveryFailed`).
     pub launch_timeout_ms: Millis,
 }
@@ -44,6 +47,7 @@ impl Default for AgentConfig {
             dead_after_ms: 45_000,
             reconnect_window_ms: 300_000,
             launch_native: true,
+            launch_web: false,
             launch_timeout_ms: 20_000,
         }
     }

@@ -52,3 +52,43 @@ pub fn match_score(record: &Url, input: &Url) -> Option<u32> {
     }
     Some(score)
 }
+
+/// Is `page` one of the app's own pages, for a window opened at the app's `record` URL? The
+/// origin must be the same and the path the record's or below it (`/crm/app` holds
+/// `/crm/app/`, `/crm/app/index.html` and `/crm/app/contacts/7`, not `/crm/admin`). An app
+/// moves between its pages without losing its instance; anywhere else it has none.
+pub fn within_app(record: &Url, page: &Url) -> bool {
+    if !same_origin(record, page) {
+        return false;
+    }
+    let base = trimmed_path(record);
+    let path = page.path();
+    base.is_empty()
+        || path == base
+        || path
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_apps_pages_are_its_url_and_below() {
+        let record = parse_url("http://localhost:3001/apps/channels").unwrap();
+        let within = |u: &str| within_app(&record, &parse_url(u).unwrap());
+        assert!(within("http://localhost:3001/apps/channels"));
+        assert!(within("http://localhost:3001/apps/channels/"));
+        assert!(within("http://localhost:3001/apps/channels/index.html?x=1#y"));
+        assert!(!within("http://localhost:3001/apps/channelsX"));
+        assert!(!within("http://localhost:3001/apps/other"));
+        assert!(!within("http://localhost:3002/apps/channels"));
+        assert!(!within("https://localhost:3001/apps/channels"));
+        let root = parse_url("https://crm.example.com/").unwrap();
+        assert!(within_app(
+            &root,
+            &parse_url("https://crm.example.com/any/page").unwrap()
+        ));
+    }
+}

@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use runtime::{AgentHandle, UiEvent};
+pub use runtime::{AgentHandle, UiEvent, WebHost};
 
 /// Everything an agent is started with.
 #[derive(Debug, Clone)]
@@ -160,6 +160,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
     let agent = Agent::new(config.agent.clone(), directory, Box::new(RandomIds));
     let launcher = runtime::Launcher {
         runtime_dir: runtime_dir.clone(),
+        web: None,
     };
     let handle = AgentHandle::spawn(agent, ledger, launcher);
 

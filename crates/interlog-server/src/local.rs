@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use interlog_core::message::iso_time;
+use interlog_core::agent::Transport;
 use interlog_core::ConnId;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -36,7 +37,7 @@ impl LocalConnection {
         handle: &AgentHandle,
         identity_url: &str,
     ) -> Result<LocalConnection, LocalError> {
-        let (conn, rx) = handle.register();
+        let (conn, rx) = handle.register(Transport::InProcess);
         let mut local = LocalConnection {
             handle: handle.clone(),
             conn,

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use interlog_core::agent::{LaunchRequest, ResolverChoice, ResolverView};
+use interlog_core::agent::{LaunchRequest, LaunchTarget, ResolverChoice, ResolverView, Transport};
 use interlog_core::message::Millis;
 use interlog_core::{Agent, ConnId, Effect, Input, Timer};
 use interlog_store::Ledger;
@@ -40,8 +40,10 @@ enum Command {
     Input(Input),
     Register {
         conn: ConnId,
+        transport: Transport,
         sender: mpsc::UnboundedSender<Outgoing>,
     },
+    SetWebHost(Arc<dyn WebHost>),
     IsIdentified {
         conn: ConnId,
         reply: oneshot::Sender<bool>,
@@ -97,12 +99,29 @@ impl AgentHandle {
         &self.ledger
     }
 
-    /// A new connection number, and the receiver of what the agent sends to it.
-    pub fn register(&self) -> (ConnId, mpsc::UnboundedReceiver<Outgoing>) {
+    /// A new connection number, and the receiver of what the agent sends to it. The transport
+    /// decides which identities the connection may take.
+    pub fn register(&self, transport: Transport) -> (ConnId, mpsc::UnboundedReceiver<Outgoing>) {
         let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
         let (sender, rx) = mpsc::unbounded_channel();
-        let _ = self.tx.send(Command::Register { conn, sender });
+        let _ = self.tx.send(Command::Register {
+            conn,
+            transport,
+            sender,
+        });
         (conn, rx)
+    }
+
+    /// From now on web apps are opened by `host` (the desktop app's windows).
+    pub fn set_web_host(&self, host: Arc<dyn WebHost>) {
+        let _ = self.tx.send(Command::SetWebHost(host));
+    }
+
+    /// A launch the agent asked for could not be carried out.
+    pub fn launch_failed(&self, launch_id: String, reason: String) {
+        let _ = self
+            .tx
+            .send(Command::Input(Input::LaunchFailed { launch_id, reason }));
     }
 
     pub fn message(&self, conn: ConnId, msg: Value) {
@@ -159,18 +178,38 @@ struct AgentTask {
     launcher: Launcher,
 }
 
-/// Starts native apps: the program from the directory, with the identity it must quote and
-/// where to find the agent in its environment.
-#[derive(Debug, Clone, Default)]
+/// Opens web apps in windows: the desktop app's side of [`LaunchTarget::Web`]. A window that
+/// cannot be opened is reported with [`AgentHandle::launch_failed`].
+pub trait WebHost: Send + Sync + 'static {
+    fn open(&self, launch: LaunchRequest);
+}
+
+/// Starts apps: native programs from the directory, with the identity they must quote and
+/// where to find the agent in their environment; web apps through the [`WebHost`], if any.
+#[derive(Clone, Default)]
 pub struct Launcher {
     /// `INTERLOG_RUNTIME_DIR` for the launched app, so it finds this agent's `agent.json`.
     pub runtime_dir: std::path::PathBuf,
+    pub web: Option<Arc<dyn WebHost>>,
 }
 
 impl Launcher {
     fn start(&self, request: &LaunchRequest) -> std::io::Result<()> {
-        let mut child = tokio::process::Command::new(&request.path)
-            .args(&request.arguments)
+        match &request.target {
+            LaunchTarget::Native { path, arguments } => self.spawn(request, path, arguments),
+            LaunchTarget::Web { .. } => match &self.web {
+                Some(host) => {
+                    host.open(request.clone());
+                    Ok(())
+                }
+                None => Err(std::io::Error::other("no window to open a web app in")),
+            },
+        }
+    }
+
+    fn spawn(&self, request: &LaunchRequest, path: &str, arguments: &[String]) -> std::io::Result<()> {
+        let mut child = tokio::process::Command::new(path)
+            .args(arguments)
             .env("INTERLOG_RUNTIME_DIR", &self.runtime_dir)
             .env("INTERLOG_APP_ID", &request.app_id)
             .env("INTERLOG_INSTANCE_ID", &request.instance_id)
@@ -252,9 +291,16 @@ impl AgentTask {
                 let effects = self.agent.handle(input, now_ms());
                 self.push(effects);
             }
-            Command::Register { conn, sender } => {
+            Command::Register {
+                conn,
+                transport,
+                sender,
+            } => {
                 self.conns.insert(conn, sender);
+                let effects = self.agent.handle(Input::Connected { conn, transport }, now_ms());
+                self.push(effects);
             }
+            Command::SetWebHost(host) => self.launcher.web = Some(host),
             Command::IsIdentified { conn, reply } => {
                 let _ = reply.send(self.agent.is_identified(conn));
             }
@@ -344,7 +390,7 @@ impl AgentTask {
             }
             Effect::Launch(request) => {
                 if let Err(e) = self.launcher.start(&request) {
-                    tracing::warn!(app = %request.app_id, path = %request.path, error = %e, "cannot start app");
+                    tracing::warn!(app = %request.app_id, target = ?request.target, error = %e, "cannot start app");
                     let failed = Input::LaunchFailed {
                         launch_id: request.launch_id,
                         reason: e.to_string(),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use interlog_core::agent::Transport;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
@@ -117,7 +118,7 @@ async fn connection(stream: TcpStream, handle: AgentHandle, settings: Arc<WsSett
             }
         };
     let (mut sink, mut stream) = ws.split();
-    let (conn, mut outgoing) = handle.register();
+    let (conn, mut outgoing) = handle.register(Transport::Socket);
     tracing::debug!(conn = conn.0, "socket open");
     // Closes this connection decides on itself (oversized frame, no identity in time).
     let (local_tx, mut local_rx) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::state::Instance;
+use super::state::{Claim, Instance, Transport};
 use super::{ConnId, Effect, Parts, Request, Step, Timer};
 use crate::errors::Fdc3Error;
 use crate::message::{app_identifier, opt_str, AppTarget, Inbound};
@@ -19,47 +19,19 @@ impl Parts<'_> {
             .get("connectionAttemptUuid")
             .cloned()
             .unwrap_or(Value::Null);
-        let identity_url = opt_str(&msg.payload, "identityUrl");
-        let actual_url = opt_str(&msg.payload, "actualUrl").or(identity_url);
-        // An app Interlog started quotes the identity it was given; that secret, not a URL,
-        // says who it is (a native app has no URL to match).
-        let launched = opt_str(&msg.payload, "instanceUuid")
-            .and_then(|secret| self.launches.by_secret(secret))
-            .filter(|l| opt_str(&msg.payload, "instanceId") == Some(l.instance_id.as_str()))
-            .map(|l| {
-                (
-                    l.app_id.clone(),
-                    l.instance_id.clone(),
-                    l.instance_uuid.clone(),
-                )
-            });
-        if let Some((app_id, instance_id, instance_uuid)) = launched {
-            self.admit(conn, &attempt, app_id, instance_id, instance_uuid, step);
-            return;
-        }
-        let app = match identity_url {
-            None => Err("WCP4ValidateAppIdentity needs a string identityUrl".to_owned()),
-            Some(url) => match self.directory.match_identity_url(url) {
-                None => Err(format!(
-                    "identityUrl {url:?} matches no app in the directory"
-                )),
-                Some(app) => {
-                    let same = match (parse_url(url), actual_url.and_then(parse_url)) {
-                        (Some(a), Some(b)) => same_origin(&a, &b),
-                        _ => false,
-                    };
-                    if same {
-                        Ok(app)
-                    } else {
-                        Err("actualUrl must be a URL with the same origin as identityUrl".into())
-                    }
-                }
-            },
-        };
-        let app = match app {
-            Ok(app) => app,
+        let transport = self.state.transport(conn);
+        match self.identify(transport, msg, step) {
+            Ok((app_id, instance_id, instance_uuid)) => self.admit(
+                conn,
+                transport,
+                &attempt,
+                app_id,
+                instance_id,
+                instance_uuid,
+                step,
+            ),
             Err(message) => {
-                tracing::warn!(conn = conn.0, %message, "identity refused");
+                tracing::warn!(conn = conn.0, ?transport, %message, "identity refused");
                 let reply = step.outbox().wcp(
                     "WCP5ValidateAppIdentityFailedResponse",
                     &attempt,
@@ -71,16 +43,56 @@ impl Parts<'_> {
                     code: CLOSE_POLICY,
                     reason: "identity validation failed".into(),
                 });
-                return;
             }
-        };
-        let app_id = app.app_id.clone();
+        }
+    }
+
+    /// Who a WCP4 may be: (appId, instanceId, instanceUuid), or why it may not.
+    ///
+    /// - An instance Interlog launched quotes the identity it was given (instanceId and the
+    ///   secret instanceUuid) over the transport its launch is for: a native process over the
+    ///   socket, a web app through its window.
+    /// - Otherwise the identityUrl is matched against the directory. The built-in apps' ids
+    ///   are not to be had over the socket, and a window only ever holds what it was launched
+    ///   with (or, after a reload, takes it back).
+    /// - A reconnect that quotes instanceId and instanceUuid, both matching an identity of the
+    ///   same app and transport, keeps that instanceId.
+    fn identify(
+        &mut self,
+        transport: Transport,
+        msg: &Inbound,
+        step: &mut Step,
+    ) -> Result<(String, String, String), String> {
+        let claimed_id = opt_str(&msg.payload, "instanceId");
         let claimed_uuid = opt_str(&msg.payload, "instanceUuid");
-        // A reconnect quoting its secret keeps its instanceId. If the old socket is still open
-        // it is closed first, so one identity never has two connections.
-        let mut identity = None;
-        if let Some(secret) = claimed_uuid {
-            if let Some(live) = self.state.live_with_secret(secret, &app_id) {
+        let launched = claimed_uuid
+            .and_then(|secret| self.launches.by_secret(secret))
+            .filter(|l| claimed_id == Some(l.instance_id.as_str()) && l.transport == transport);
+        if let Some(l) = launched {
+            return Ok((
+                l.app_id.clone(),
+                l.instance_id.clone(),
+                l.instance_uuid.clone(),
+            ));
+        }
+        let app_id = self.match_identity(msg)?;
+        if transport == Transport::Socket && crate::builtin::in_process_only(&app_id) {
+            return Err(format!(
+                "{app_id} is Interlog's own app and cannot connect over the socket"
+            ));
+        }
+        let claim = match (claimed_id, claimed_uuid) {
+            (Some(instance_id), Some(instance_uuid)) => Some(Claim {
+                app_id: &app_id,
+                instance_id,
+                instance_uuid,
+                transport,
+            }),
+            _ => None,
+        };
+        let reclaimed = claim.and_then(|claim| {
+            // The old connection, if still open, is closed first: one identity never has two.
+            if let Some(live) = self.state.live_claimed(&claim) {
                 let (old_conn, old_id) = (live.conn, live.instance_id.clone());
                 step.effects.push(Effect::Close {
                     conn: old_conn,
@@ -89,20 +101,47 @@ impl Parts<'_> {
                 });
                 self.end_instance(&old_id, step);
             }
-            identity = self
-                .state
-                .reclaim(secret, &app_id, step.now, self.config.reconnect_window_ms)
-                .map(|e| (e.instance_id, secret.to_owned()));
+            self.state
+                .reclaim(&claim, step.now, self.config.reconnect_window_ms)
+                .map(|e| (e.instance_id, claim.instance_uuid.to_owned()))
+        });
+        if let Some((instance_id, instance_uuid)) = reclaimed {
+            return Ok((app_id, instance_id, instance_uuid));
         }
-        let (instance_id, instance_uuid) =
-            identity.unwrap_or_else(|| (step.ids.uuid(), step.ids.secret()));
-        self.admit(conn, &attempt, app_id, instance_id, instance_uuid, step);
+        if transport == Transport::Window {
+            return Err("a window holds only the instance it was opened for".into());
+        }
+        Ok((app_id, step.ids.uuid(), step.ids.secret()))
+    }
+
+    /// The directory app whose `details.url` the WCP4's identityUrl matches (and whose
+    /// actualUrl is of the same origin).
+    fn match_identity(&self, msg: &Inbound) -> Result<String, String> {
+        let identity_url = opt_str(&msg.payload, "identityUrl");
+        let actual_url = opt_str(&msg.payload, "actualUrl").or(identity_url);
+        let Some(url) = identity_url else {
+            return Err("WCP4ValidateAppIdentity needs a string identityUrl".to_owned());
+        };
+        let Some(app) = self.directory.match_identity_url(url) else {
+            return Err(format!("identityUrl {url:?} matches no app in the directory"));
+        };
+        let same = match (parse_url(url), actual_url.and_then(parse_url)) {
+            (Some(a), Some(b)) => same_origin(&a, &b),
+            _ => false,
+        };
+        if same {
+            Ok(app.app_id.clone())
+        } else {
+            Err("actualUrl must be a URL with the same origin as identityUrl".into())
+        }
     }
 
     /// Registers a validated instance and answers WCP5.
+    #[allow(clippy::too_many_arguments)]
     fn admit(
         &mut self,
         conn: ConnId,
+        transport: Transport,
         attempt: &Value,
         app_id: String,
         instance_id: String,
@@ -114,6 +153,7 @@ impl Parts<'_> {
             app_id: app_id.clone(),
             instance_uuid: instance_uuid.clone(),
             conn,
+            transport,
             user_channel: None,
             context_listeners: Vec::new(),
             intent_listeners: Vec::new(),
@@ -246,13 +286,15 @@ impl Parts<'_> {
     pub(crate) fn on_heartbeat(&mut self, step: &mut Step) {
         let now = step.now;
         let mut dead = Vec::new();
-        let targets: Vec<(ConnId, String, i64)> = self
+        let targets: Vec<(ConnId, String, i64, Transport)> = self
             .state
             .all()
-            .map(|i| (i.conn, i.instance_id.clone(), now - i.last_heard_ms))
+            .map(|i| (i.conn, i.instance_id.clone(), now - i.last_heard_ms, i.transport))
             .collect();
-        for (conn, instance_id, silent_ms) in targets {
-            if silent_ms >= self.config.dead_after_ms {
+        for (conn, instance_id, silent_ms, transport) in targets {
+            // A window's instance lives as long as its window: a page busy in a long script
+            // or a modal dialog is not responding, not gone.
+            if silent_ms >= self.config.dead_after_ms && transport != Transport::Window {
                 dead.push(instance_id);
                 continue;
             }

@@ -310,7 +310,7 @@ impl Parts<'_> {
         let mut options = Vec::new();
         for app in self.directory.apps() {
             if only_app.is_some_and(|a| a != app.app_id)
-                || !super::launch::launchable(app, self.config.launch_native)
+                || super::launch::launch_target(app, self.config).is_none()
             {
                 continue;
             }

@@ -1,17 +1,19 @@
 //! Starting apps for `open` and for raises aimed at an app with no suitable running instance.
 //!
 //! The agent gives each launch an identity up front (instanceId and the secret instanceUuid)
-//! and the launcher hands it to the new process; the app quotes both in its
-//! `WCP4ValidateAppIdentity`, which is how the agent knows the connection is the instance it
-//! started (a native app has no URL to be matched by). Then the launch completes: `open` is
-//! answered (and its context waits for the app's first matching context listener), or the
-//! raise is delivered once the app listens for the intent.
+//! and the launcher hands it to what it starts: a native process (which quotes both in its
+//! `WCP4ValidateAppIdentity`: it has no URL to be matched by) or an Interlog window for a web
+//! app (whose connection the window, never the page, identifies with the same secret). Then
+//! the launch completes: `open` is answered (and its context waits for the app's first
+//! matching context listener), or the raise is delivered once the app listens for the intent.
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::ledger::Resolution;
+use super::state::Transport;
 use super::{ConnId, Effect, Parts, Step, Timer};
+use crate::config::AgentConfig;
 use crate::directory::AppRecord;
 use crate::errors::Fdc3Error;
 use crate::message::app_identifier;
@@ -22,11 +24,30 @@ use crate::message::app_identifier;
 pub struct LaunchRequest {
     pub launch_id: String,
     pub app_id: String,
-    pub path: String,
-    pub arguments: Vec<String>,
-    /// The identity the new process must quote in WCP4.
+    pub target: LaunchTarget,
+    /// The identity the new instance's connection must quote in WCP4.
     pub instance_id: String,
     pub instance_uuid: String,
+}
+
+/// How an app is started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum LaunchTarget {
+    /// A process: the directory's `details.path` and `details.arguments`.
+    Native { path: String, arguments: Vec<String> },
+    /// A new Interlog window at the directory's `details.url`, titled with the app's title.
+    Web { url: String, title: String },
+}
+
+impl LaunchTarget {
+    /// The transport the launched instance must connect over to take its identity.
+    pub fn transport(&self) -> Transport {
+        match self {
+            LaunchTarget::Native { .. } => Transport::Socket,
+            LaunchTarget::Web { .. } => Transport::Window,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +72,7 @@ pub(crate) struct PendingLaunch {
     pub app_id: String,
     pub instance_id: String,
     pub instance_uuid: String,
+    pub transport: Transport,
     pub purpose: Purpose,
 }
 
@@ -89,9 +111,19 @@ impl Launches {
     }
 }
 
-/// Can Interlog start this app?
-pub(crate) fn launchable(app: &AppRecord, launch_native: bool) -> bool {
-    launch_native && app.native_command().is_some()
+/// How Interlog would start this app, if it can: native apps when `launchNative` is on, web
+/// apps when there are windows to host them (not `--headless`).
+pub(crate) fn launch_target(app: &AppRecord, config: &AgentConfig) -> Option<LaunchTarget> {
+    match app.app_type.as_str() {
+        "native" if config.launch_native => app
+            .native_command()
+            .map(|(path, arguments)| LaunchTarget::Native { path, arguments }),
+        "web" if config.launch_web => app.url().map(|url| LaunchTarget::Web {
+            url: url.to_owned(),
+            title: app.title.clone(),
+        }),
+        _ => None,
+    }
 }
 
 impl Parts<'_> {
@@ -102,11 +134,10 @@ impl Parts<'_> {
         purpose: Purpose,
         step: &mut Step,
     ) -> Result<(), Fdc3Error> {
-        let Some((path, arguments)) = self
+        let Some(target) = self
             .directory
             .get(app_id)
-            .filter(|a| launchable(a, self.config.launch_native))
-            .and_then(AppRecord::native_command)
+            .and_then(|a| launch_target(a, self.config))
         else {
             return Err(Fdc3Error::ErrorOnLaunch);
         };
@@ -115,14 +146,14 @@ impl Parts<'_> {
             app_id: app_id.to_owned(),
             instance_id: step.ids.uuid(),
             instance_uuid: step.ids.secret(),
+            transport: target.transport(),
             purpose,
         };
         tracing::info!(app = app_id, launch = %launch.launch_id, "launching");
         step.effects.push(Effect::Launch(LaunchRequest {
             launch_id: launch.launch_id.clone(),
             app_id: app_id.to_owned(),
-            path,
-            arguments,
+            target,
             instance_id: launch.instance_id.clone(),
             instance_uuid: launch.instance_uuid.clone(),
         }));

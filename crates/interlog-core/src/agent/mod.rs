@@ -19,7 +19,8 @@ use serde_json::Value;
 pub use launch::LaunchRequest;
 pub use ledger::{LedgerEvent, Resolution, ResultOutcome};
 pub use resolver::{RaiserRef, ResolverApp, ResolverChoice, ResolverOption, ResolverView};
-pub use state::{Instance, InstanceSummary};
+pub use launch::LaunchTarget;
+pub use state::{Instance, InstanceSummary, Transport};
 
 use crate::config::AgentConfig;
 use crate::directory::Directory;
@@ -48,6 +49,11 @@ pub enum Timer {
 
 #[derive(Debug, Clone)]
 pub enum Input {
+    /// The runtime opened a connection. Unannounced connections count as `Transport::Socket`.
+    Connected {
+        conn: ConnId,
+        transport: Transport,
+    },
     /// A message (already parsed as JSON) arrived on a connection.
     Message {
         conn: ConnId,
@@ -263,10 +269,12 @@ impl Parts<'_> {
     fn dispatch(mut self, input: Input, step: &mut Step) {
         match input {
             Input::Message { conn, msg } => self.on_message(conn, msg, step),
+            Input::Connected { conn, transport } => self.state.connected(conn, transport),
             Input::Closed { conn } => {
                 if let Some(instance_id) = self.state.instance_on(conn) {
                     self.end_instance(&instance_id, step);
                 }
+                self.state.disconnected(conn);
             }
             Input::Resolver { id, choice } => self.on_resolver_choice(&id, choice, step),
             Input::Timer(Timer::Heartbeat) => self.on_heartbeat(step),

@@ -7,6 +7,21 @@ use serde::Serialize;
 use super::ConnId;
 use crate::message::Millis;
 
+/// How a connection reaches the agent. It decides which identities the connection may take:
+/// the built-in apps only in process, an app in an Interlog window only through that window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Transport {
+    /// The app-connection WebSocket: any local process with the token. The default for a
+    /// connection the runtime did not announce, being the least trusted.
+    #[default]
+    Socket,
+    /// Interlog's own code in the agent's process (the built-in log, the history window).
+    InProcess,
+    /// A page in an Interlog window; the window, not the page, says which instance it is.
+    Window,
+}
+
 #[derive(Debug, Clone)]
 pub struct ContextListener {
     pub uuid: String,
@@ -23,6 +38,7 @@ pub struct Instance {
     /// other apps.
     pub instance_uuid: String,
     pub conn: ConnId,
+    pub transport: Transport,
     pub user_channel: Option<String>,
     pub context_listeners: Vec<ContextListener>,
     /// (listenerUUID, intent)
@@ -55,7 +71,16 @@ pub struct InstanceSummary {
 pub struct EndedIdentity {
     pub app_id: String,
     pub instance_id: String,
+    pub transport: Transport,
     pub ended_ms: Millis,
+}
+
+/// A reconnect's claim to an earlier identity: all of it must match.
+pub struct Claim<'a> {
+    pub app_id: &'a str,
+    pub instance_id: &'a str,
+    pub instance_uuid: &'a str,
+    pub transport: Transport,
 }
 
 #[derive(Debug, Default)]
@@ -64,11 +89,25 @@ pub struct State {
     instances: HashMap<String, Instance>,
     order: Vec<String>,
     by_conn: HashMap<ConnId, String>,
+    /// Connections announced by the runtime with how they reach the agent.
+    transports: HashMap<ConnId, Transport>,
     /// Keyed by instanceUuid.
     ended: HashMap<String, EndedIdentity>,
 }
 
 impl State {
+    pub fn connected(&mut self, conn: ConnId, transport: Transport) {
+        self.transports.insert(conn, transport);
+    }
+
+    pub fn disconnected(&mut self, conn: ConnId) {
+        self.transports.remove(&conn);
+    }
+
+    pub fn transport(&self, conn: ConnId) -> Transport {
+        self.transports.get(&conn).copied().unwrap_or_default()
+    }
+
     pub fn instance_on(&self, conn: ConnId) -> Option<String> {
         self.by_conn.get(&conn).cloned()
     }
@@ -109,32 +148,37 @@ impl State {
             EndedIdentity {
                 app_id: instance.app_id.clone(),
                 instance_id: instance.instance_id.clone(),
+                transport: instance.transport,
                 ended_ms: now,
             },
         );
         Some(instance)
     }
 
-    /// Takes an ended identity for a reconnect if the secret, app and window all match.
-    pub fn reclaim(
-        &mut self,
-        instance_uuid: &str,
-        app_id: &str,
-        now: Millis,
-        window_ms: Millis,
-    ) -> Option<EndedIdentity> {
+    /// Takes an ended identity for a reconnect if the secret, the instanceId, the app and the
+    /// transport all match, within the reconnect window.
+    pub fn reclaim(&mut self, claim: &Claim, now: Millis, window_ms: Millis) -> Option<EndedIdentity> {
         self.ended
             .retain(|_, e| now.saturating_sub(e.ended_ms) <= window_ms);
-        match self.ended.get(instance_uuid) {
-            Some(e) if e.app_id == app_id => self.ended.remove(instance_uuid),
+        match self.ended.get(claim.instance_uuid) {
+            Some(e)
+                if e.app_id == claim.app_id
+                    && e.instance_id == claim.instance_id
+                    && e.transport == claim.transport =>
+            {
+                self.ended.remove(claim.instance_uuid)
+            }
             _ => None,
         }
     }
 
-    /// The live instance holding this secret (a reconnect while the old socket is still open).
-    pub fn live_with_secret(&self, instance_uuid: &str, app_id: &str) -> Option<&Instance> {
-        self.all()
-            .find(|i| i.instance_uuid == instance_uuid && i.app_id == app_id)
+    /// The live instance this claim names (a reconnect while the old connection is still open).
+    pub fn live_claimed(&self, claim: &Claim) -> Option<&Instance> {
+        self.get(claim.instance_id).filter(|i| {
+            i.instance_uuid == claim.instance_uuid
+                && i.app_id == claim.app_id
+                && i.transport == claim.transport
+        })
     }
 
     pub fn heard_from(&mut self, instance_id: &str, now: Millis) {

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::agent::LaunchRequest;
+use crate::agent::{LaunchRequest, LaunchTarget};
 
 fn launch_of(fx: &[Effect]) -> LaunchRequest {
     fx.iter()
@@ -34,8 +34,13 @@ fn open_starts_the_native_app_and_answers_when_it_connects() {
     let fx = s.take();
     assert_eq!(outline(&fx), ["launch dialer", "timer LaunchDeadline"]);
     let l = launch_of(&fx);
-    assert_eq!(l.path, "/opt/dialer/bin/dialer");
-    assert_eq!(l.arguments, ["--quiet", "--profile", "desk"]);
+    assert_eq!(
+        l.target,
+        LaunchTarget::Native {
+            path: "/opt/dialer/bin/dialer".into(),
+            arguments: vec!["--quiet".into(), "--profile".into(), "desk".into()],
+        }
+    );
     assert_ne!(l.instance_id, l.instance_uuid);
 
     let (conn, fx) = launched_connects(&mut s, &l);

@@ -13,6 +13,7 @@ mod intents;
 mod launch;
 mod liveness;
 mod resolver;
+mod windows;
 
 use serde_json::{json, Value};
 
@@ -145,6 +146,26 @@ impl Scenario {
         let ok = sent.len() == 1 && sent[0]["type"] == "WCP5ValidateAppIdentityResponse";
         assert!(ok, "handshake failed:\n{}", dump(&fx));
         (conn, sent[0]["payload"].clone())
+    }
+
+    /// Announces a connection with its transport (unannounced ones are socket connections).
+    pub fn new_conn_over(&mut self, transport: Transport) -> ConnId {
+        let conn = self.new_conn();
+        self.handle(Input::Connected { conn, transport });
+        conn
+    }
+
+    /// Connects Interlog's own code (the built-in log) in process.
+    pub fn connect_in_process(&mut self, identity_url: &str) -> (ConnId, String) {
+        let conn = self.new_conn_over(Transport::InProcess);
+        let fx = self.wcp4(
+            conn,
+            json!({"identityUrl": identity_url, "actualUrl": identity_url}),
+        );
+        let sent = sent(&fx, conn);
+        assert_eq!(sent.len(), 1, "handshake failed:\n{}", dump(&fx));
+        let id = sent[0]["payload"]["instanceId"].as_str().expect("instanceId");
+        (conn, id.to_owned())
     }
 
     /// Connects an app from `identity_url` (also its `actualUrl`); returns the connection and

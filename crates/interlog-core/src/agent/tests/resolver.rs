@@ -18,7 +18,7 @@ fn ambiguous(config: AgentConfig) -> Ambiguous {
     let mut s = Scenario::with_config(config);
     let (chat, chat_id) = s.connect(CHAT_URL);
     let (crm, crm_id) = s.connect(CRM_URL);
-    let (log, log_id) = s.connect(LOG_URL);
+    let (log, log_id) = s.connect_in_process(LOG_URL);
     s.listen(crm, "CreateInteraction");
     s.listen(log, "CreateInteraction");
     Ambiguous {
