@@ -1,8 +1,22 @@
 fn main() {
     // The app package's manifest sits at the repository root, so point tauri-build at the
-    // capability files under src-tauri/ explicitly.
+    // capability files under src-tauri/ explicitly. Every command is declared, so none is
+    // callable unless a capability grants it: the history and resolver windows get Interlog's
+    // own commands (capabilities/default.json); an app's page gets only `hosted_post` and
+    // `hosted_close`, granted per window at run time for the app's origin (src/hosted).
     tauri_build::try_build(
-        tauri_build::Attributes::new().capabilities_path_pattern("src-tauri/capabilities/**/*"),
+        tauri_build::Attributes::new()
+            .capabilities_path_pattern("src-tauri/capabilities/**/*")
+            .app_manifest(tauri_build::AppManifest::new().commands(&[
+                "history_list",
+                "history_detail",
+                "ledger_health",
+                "resolver_current",
+                "resolver_choose",
+                "raise_example",
+                "hosted_post",
+                "hosted_close",
+            ])),
     )
     .expect("failed to run tauri-build");
 }

@@ -35,6 +35,18 @@ pub enum Command {
         #[arg(long, default_value_t = 120)]
         timeout: u64,
     },
+    /// Open an app through the running agent (a web app in a new Interlog window, a native app
+    /// as a process), optionally with a context; prints the new instance's AppIdentifier.
+    Open {
+        /// The app's id in the directory.
+        app: String,
+        /// A JSON file holding a context for the app (delivered once it listens for it).
+        #[arg(long)]
+        context: Option<PathBuf>,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
     /// Print the interaction history from the ledger.
     History {
         /// Print JSON lines instead of a table.

@@ -1,4 +1,4 @@
-//! `interlog raise` and `interlog history`.
+//! `interlog raise`, `interlog open` and `interlog history`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,6 +15,69 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
+fn read_context(file: &std::path::Path) -> Result<Value, String> {
+    std::fs::read_to_string(file)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        .map_err(|e| format!("{}: {e}", file.display()))
+}
+
+fn cli_runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// `interlog open APP_ID [--context FILE]`: the agent opens the app (as for `fdc3.open`).
+pub fn open(
+    args: &AgentArgs,
+    app_id: &str,
+    context_file: Option<&std::path::Path>,
+    timeout: u64,
+) -> ExitCode {
+    let context = match context_file.map(read_context).transpose() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let runtime = match cli_runtime() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let runtime_dir = args.server_config().runtime_dir();
+    runtime.block_on(async move {
+        let mut client = match Client::connect_via(&runtime_dir, CLI_IDENTITY_URL).await {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        let mut payload = json!({ "app": { "appId": app_id } });
+        if let Some(context) = context {
+            payload["context"] = context;
+        }
+        let outcome = async {
+            let id = client.request("openRequest", payload).await?;
+            client
+                .response(&id, "openResponse", Duration::from_secs(timeout))
+                .await
+        }
+        .await;
+        client.goodbye().await;
+        match outcome {
+            Ok(m) => match m["payload"]["error"].as_str() {
+                Some(fdc3_error) => {
+                    eprintln!("{fdc3_error}");
+                    ExitCode::FAILURE
+                }
+                None => {
+                    let id = &m["payload"]["appIdentifier"];
+                    println!("{}", serde_json::to_string_pretty(id).unwrap_or_default());
+                    ExitCode::SUCCESS
+                }
+            },
+            Err(e) => fail(e),
+        }
+    })
+}
+
 pub fn raise(
     args: &AgentArgs,
     intent: &str,
@@ -23,17 +86,11 @@ pub fn raise(
     instance: Option<String>,
     timeout: u64,
 ) -> ExitCode {
-    let context: Value = match std::fs::read_to_string(context_file)
-        .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-    {
+    let context = match read_context(context_file) {
         Ok(c) => c,
-        Err(e) => return fail(format!("{}: {e}", context_file.display())),
+        Err(e) => return fail(e),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match cli_runtime() {
         Ok(r) => r,
         Err(e) => return fail(e),
     };

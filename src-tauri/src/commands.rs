@@ -18,7 +18,7 @@ pub struct CommandError {
 }
 
 impl CommandError {
-    fn new(code: &'static str, message: impl std::fmt::Display) -> CommandError {
+    pub(crate) fn new(code: &'static str, message: impl std::fmt::Display) -> CommandError {
         CommandError {
             code,
             message: message.to_string(),

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cli_commands;
 pub mod commands;
 pub mod headless;
+pub mod hosted;
 pub mod signals;
 /// Only the drift test uses the generated declarations; the app never needs them at run time.
 #[cfg(test)]
@@ -17,7 +18,7 @@ mod ui_types;
 pub mod windows;
 
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use interlog_server::icons::IconCache;
 use interlog_server::{AgentHandle, RunningAgent};
@@ -50,6 +51,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::resolver_current,
         commands::resolver_choose,
         commands::raise_example,
+        hosted::commands::hosted_post,
+        hosted::commands::hosted_close,
     ])
 }
 
@@ -96,7 +99,10 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
         eprintln!("interlog: no display (DISPLAY/WAYLAND_DISPLAY unset); run with --headless for the agent without windows");
         return ExitCode::FAILURE;
     }
-    let (config, problems) = args.agent_config();
+    let (mut config, problems) = args.agent_config();
+    // The desktop has windows to open web apps in.
+    config.agent.launch_web = true;
+    let data_dir = config.data_dir.clone();
     for problem in &problems {
         eprintln!("interlog: {problem}");
     }
@@ -119,13 +125,18 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
     let handle = running.handle.clone();
     let icons = IconCache::fetch_in_background(running.icon_urls.clone());
     let forwarded_icons = icons.clone();
+    let hosted = Arc::new(hosted::HostedApps::new(handle.clone(), &data_dir));
     let app = with_commands(tauri::Builder::default())
+        .manage(hosted)
         .manage(DesktopState {
             handle: handle.clone(),
             icons,
             running: Mutex::new(Some(running)),
         })
         .setup(move |app| {
+            handle.set_web_host(Arc::new(hosted::WindowHost {
+                app: app.handle().clone(),
+            }));
             windows::create(app.handle())?;
             windows::forward_ledger_health(app.handle().clone(), &handle);
             windows::forward_agent_events(app.handle().clone(), handle.clone(), forwarded_icons);

@@ -24,6 +24,11 @@ fn main() -> ExitCode {
         }) => {
             interlog_app::cli_commands::raise(&cli.agent, &intent, &context, app, instance, timeout)
         }
+        Some(Command::Open {
+            app,
+            context,
+            timeout,
+        }) => interlog_app::cli_commands::open(&cli.agent, &app, context.as_deref(), timeout),
         Some(Command::History {
             json,
             limit,

@@ -80,7 +80,9 @@ mod tests {
         let within = |u: &str| within_app(&record, &parse_url(u).unwrap());
         assert!(within("http://localhost:3001/apps/channels"));
         assert!(within("http://localhost:3001/apps/channels/"));
-        assert!(within("http://localhost:3001/apps/channels/index.html?x=1#y"));
+        assert!(within(
+            "http://localhost:3001/apps/channels/index.html?x=1#y"
+        ));
         assert!(!within("http://localhost:3001/apps/channelsX"));
         assert!(!within("http://localhost:3001/apps/other"));
         assert!(!within("http://localhost:3002/apps/channels"));

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use interlog_core::message::iso_time;
 use interlog_core::agent::Transport;
+use interlog_core::message::iso_time;
 use interlog_core::ConnId;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;

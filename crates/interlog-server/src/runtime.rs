@@ -207,7 +207,12 @@ impl Launcher {
         }
     }
 
-    fn spawn(&self, request: &LaunchRequest, path: &str, arguments: &[String]) -> std::io::Result<()> {
+    fn spawn(
+        &self,
+        request: &LaunchRequest,
+        path: &str,
+        arguments: &[String],
+    ) -> std::io::Result<()> {
         let mut child = tokio::process::Command::new(path)
             .args(arguments)
             .env("INTERLOG_RUNTIME_DIR", &self.runtime_dir)
@@ -297,7 +302,9 @@ impl AgentTask {
                 sender,
             } => {
                 self.conns.insert(conn, sender);
-                let effects = self.agent.handle(Input::Connected { conn, transport }, now_ms());
+                let effects = self
+                    .agent
+                    .handle(Input::Connected { conn, transport }, now_ms());
                 self.push(effects);
             }
             Command::SetWebHost(host) => self.launcher.web = Some(host),

@@ -123,7 +123,9 @@ impl Parts<'_> {
             return Err("WCP4ValidateAppIdentity needs a string identityUrl".to_owned());
         };
         let Some(app) = self.directory.match_identity_url(url) else {
-            return Err(format!("identityUrl {url:?} matches no app in the directory"));
+            return Err(format!(
+                "identityUrl {url:?} matches no app in the directory"
+            ));
         };
         let same = match (parse_url(url), actual_url.and_then(parse_url)) {
             (Some(a), Some(b)) => same_origin(&a, &b),
@@ -289,7 +291,14 @@ impl Parts<'_> {
         let targets: Vec<(ConnId, String, i64, Transport)> = self
             .state
             .all()
-            .map(|i| (i.conn, i.instance_id.clone(), now - i.last_heard_ms, i.transport))
+            .map(|i| {
+                (
+                    i.conn,
+                    i.instance_id.clone(),
+                    now - i.last_heard_ms,
+                    i.transport,
+                )
+            })
             .collect();
         for (conn, instance_id, silent_ms, transport) in targets {
             // A window's instance lives as long as its window: a page busy in a long script

@@ -35,7 +35,10 @@ pub struct LaunchRequest {
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum LaunchTarget {
     /// A process: the directory's `details.path` and `details.arguments`.
-    Native { path: String, arguments: Vec<String> },
+    Native {
+        path: String,
+        arguments: Vec<String>,
+    },
     /// A new Interlog window at the directory's `details.url`, titled with the app's title.
     Web { url: String, title: String },
 }

@@ -17,9 +17,9 @@ mod state;
 use serde_json::Value;
 
 pub use launch::LaunchRequest;
+pub use launch::LaunchTarget;
 pub use ledger::{LedgerEvent, Resolution, ResultOutcome};
 pub use resolver::{RaiserRef, ResolverApp, ResolverChoice, ResolverOption, ResolverView};
-pub use launch::LaunchTarget;
 pub use state::{Instance, InstanceSummary, Transport};
 
 use crate::config::AgentConfig;

@@ -157,7 +157,12 @@ impl State {
 
     /// Takes an ended identity for a reconnect if the secret, the instanceId, the app and the
     /// transport all match, within the reconnect window.
-    pub fn reclaim(&mut self, claim: &Claim, now: Millis, window_ms: Millis) -> Option<EndedIdentity> {
+    pub fn reclaim(
+        &mut self,
+        claim: &Claim,
+        now: Millis,
+        window_ms: Millis,
+    ) -> Option<EndedIdentity> {
         self.ended
             .retain(|_, e| now.saturating_sub(e.ended_ms) <= window_ms);
         match self.ended.get(claim.instance_uuid) {

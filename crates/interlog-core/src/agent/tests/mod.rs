@@ -164,7 +164,9 @@ impl Scenario {
         );
         let sent = sent(&fx, conn);
         assert_eq!(sent.len(), 1, "handshake failed:\n{}", dump(&fx));
-        let id = sent[0]["payload"]["instanceId"].as_str().expect("instanceId");
+        let id = sent[0]["payload"]["instanceId"]
+            .as_str()
+            .expect("instanceId");
         (conn, id.to_owned())
     }
 

@@ -135,7 +135,10 @@ fn a_window_holds_only_the_instance_it_was_opened_for() {
     let fx = s.wcp4(conn, json!({"identityUrl": CRM_URL, "actualUrl": CRM_URL}));
     assert_eq!(
         outline(&fx),
-        ["send 1 WCP5ValidateAppIdentityFailedResponse", "close 1 1008"]
+        [
+            "send 1 WCP5ValidateAppIdentityFailedResponse",
+            "close 1 1008"
+        ]
     );
 }
 
@@ -276,9 +279,10 @@ fn a_raise_at_a_web_app_not_running_opens_it_and_delivers_once_it_listens() {
         &[
             msg(crm, "addIntentListenerResponse"),
             msg(crm, "intentEvent").at("/payload/raiseIntentRequestUuid", req.as_str()),
-            msg(chat, "raiseIntentResponse")
-                .answers(&req)
-                .at("/payload/intentResolution/source/instanceId", l.instance_id.as_str()),
+            msg(chat, "raiseIntentResponse").answers(&req).at(
+                "/payload/intentResolution/source/instanceId",
+                l.instance_id.as_str(),
+            ),
         ],
     );
 }

@@ -1,0 +1,115 @@
+//! One app window's connection to the agent: the same DACP messages and identity handshake as
+//! any app, with the window doing the handshake. The page never sees its instance's secret
+//! (WCP5 stays here) and cannot take part in the handshake: its `WCP*` messages are dropped,
+//! and everything it sends is from the window's instance, whatever its `meta.source` says.
+
+use interlog_core::agent::{LaunchRequest, Transport};
+use interlog_core::message::iso_time;
+use interlog_core::ConnId;
+use interlog_server::runtime::{now_ms, Outgoing};
+use interlog_server::AgentHandle;
+use serde_json::{json, Value};
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, Manager, Runtime};
+
+/// A live connection. Dropping it ends the instance's connection (the agent then ends the
+/// instance, or keeps its identity for the page's next load to take back).
+pub struct Bridge {
+    handle: AgentHandle,
+    conn: ConnId,
+    delivery: JoinHandle<()>,
+}
+
+impl Bridge {
+    /// Connects the window `label` as the instance `launch` was for, the page being at
+    /// `page_url` (one of the app's pages: checked by the caller).
+    pub fn connect<R: Runtime>(
+        app: &AppHandle<R>,
+        handle: &AgentHandle,
+        label: &str,
+        launch: &LaunchRequest,
+        app_url: &str,
+        page_url: &str,
+    ) -> Bridge {
+        let (conn, mut rx) = handle.register(Transport::Window);
+        handle.message(
+            conn,
+            json!({
+                "type": "WCP4ValidateAppIdentity",
+                "payload": {
+                    "identityUrl": app_url,
+                    "actualUrl": page_url,
+                    "instanceId": launch.instance_id,
+                    "instanceUuid": launch.instance_uuid,
+                },
+                "meta": {
+                    "connectionAttemptUuid": uuid::Uuid::new_v4().to_string(),
+                    "timestamp": iso_time(now_ms()),
+                }
+            }),
+        );
+        let app = app.clone();
+        let label = label.to_owned();
+        let delivery = tauri::async_runtime::spawn(async move {
+            while let Some(out) = rx.recv().await {
+                let msg = match out {
+                    Outgoing::Message(m) => m,
+                    Outgoing::Close { code, reason } => {
+                        tracing::info!(window = %label, code, %reason, "the agent ended the window's connection");
+                        break;
+                    }
+                };
+                match msg["type"].as_str() {
+                    // Carries the secret; the page's proxy needs none of it.
+                    Some("WCP5ValidateAppIdentityResponse") => continue,
+                    Some("WCP5ValidateAppIdentityFailedResponse") => {
+                        tracing::warn!(window = %label, reason = %msg["payload"]["message"], "the agent refused the window's identity");
+                        continue;
+                    }
+                    _ => {}
+                }
+                let Some(window) = app.get_webview_window(&label) else {
+                    break;
+                };
+                // JSON is a JavaScript expression; the page's deliver function is not writable.
+                let script = format!("window.__interlogDeliver&&window.__interlogDeliver({msg})");
+                if let Err(e) = window.eval(script) {
+                    tracing::warn!(window = %label, error = %e, "cannot deliver to the page");
+                }
+            }
+        });
+        Bridge {
+            handle: handle.clone(),
+            conn,
+            delivery,
+        }
+    }
+
+    /// A message from the page, from this window's instance.
+    pub fn forward(&self, message: Value) -> Result<(), PageMessageError> {
+        let kind = message
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or(PageMessageError::NoType)?;
+        if kind.starts_with("WCP") {
+            return Err(PageMessageError::Handshake(kind.to_owned()));
+        }
+        self.handle.message(self.conn, message);
+        Ok(())
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.delivery.abort();
+        self.handle.closed(self.conn);
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PageMessageError {
+    #[error("a message needs a string `type`")]
+    NoType,
+    #[error("{0} is the window's business, not the page's")]
+    Handshake(String),
+}

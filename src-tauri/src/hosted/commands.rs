@@ -1,0 +1,30 @@
+//! The only commands an app's page may call: hand a message to the agent, close its window.
+
+use std::sync::Arc;
+
+use tauri::{Manager, Runtime, State, WebviewWindow};
+
+use super::HostedApps;
+use crate::commands::CommandError;
+
+/// A DACP message from the page, from the window's app instance.
+#[tauri::command]
+pub async fn hosted_post<R: Runtime>(
+    window: WebviewWindow<R>,
+    hosted: State<'_, Arc<HostedApps>>,
+    message: serde_json::Value,
+) -> Result<(), CommandError> {
+    let page_url = window.url().map_err(|e| CommandError::new("window", e))?;
+    hosted
+        .post(window.app_handle(), window.label(), &page_url, message)
+        .map_err(|e| CommandError::new("refused", e))
+}
+
+/// `window.close()` from the page: WebKit ignores it for windows no script opened.
+#[tauri::command]
+pub fn hosted_close<R: Runtime>(window: WebviewWindow<R>) -> Result<(), CommandError> {
+    if !HostedApps::is_app_window(window.label()) {
+        return Err(CommandError::new("refused", "not an app window"));
+    }
+    window.close().map_err(|e| CommandError::new("window", e))
+}

@@ -1,0 +1,77 @@
+// The official proxy's transport inside an Interlog window: requests go to the agent through
+// one Tauri command; the agent's messages come back through `deliver`, which the window's Rust
+// side calls. The window, not anything in a message, tells the agent which app instance this is.
+
+import { AbstractMessaging, type RegisterableListener } from '@finos/fdc3-agent-proxy';
+import type { AppIdentifier } from '@finos/fdc3-standard';
+
+type Outgoing = Parameters<AbstractMessaging['post']>[0];
+type Incoming = Parameters<RegisterableListener['action']>[0];
+type Meta = ReturnType<AbstractMessaging['createMeta']>;
+
+/** Tauri's IPC entry point, taken before any script of the page can replace it. */
+export type Invoke = (cmd: string, args?: Record<string, unknown>) => Promise<unknown>;
+
+/** A random RFC 4122 v4 UUID; `crypto.randomUUID` exists only in secure contexts. */
+export function uuid(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+  const h = Array.from(b, x => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export class WindowMessaging extends AbstractMessaging {
+  private readonly listeners = new Map<string, RegisterableListener>();
+
+  constructor(
+    appIdentifier: AppIdentifier,
+    private readonly invoke: Invoke,
+  ) {
+    super(appIdentifier);
+  }
+
+  override createUUID(): string {
+    return uuid();
+  }
+
+  override createMeta(): Meta {
+    // `source` is informational: the agent takes the identity from the window.
+    return { requestUuid: this.createUUID(), timestamp: new Date(), source: this.getAppIdentifier() };
+  }
+
+  override register(l: RegisterableListener): void {
+    if (l.id == null) throw new Error('cannot register a listener without an id');
+    this.listeners.set(l.id, l);
+  }
+
+  override unregister(id: string): void {
+    this.listeners.delete(id);
+  }
+
+  // The proxy does not await post() inside exchange(): it must never reject. A message that
+  // cannot be handed over ends in the exchange's own timeout.
+  override async post(message: Outgoing): Promise<void> {
+    try {
+      await this.invoke('hosted_post', { message });
+    } catch (e) {
+      console.error('Interlog: the agent refused a message', message.type, e);
+    }
+  }
+
+  override async disconnect(): Promise<void> {
+    // A window's instance ends with its window; a page cannot leave it half-connected.
+  }
+
+  /** Every message from the agent, offered to each listener whose filter accepts it. */
+  deliver(message: Incoming): void {
+    for (const l of [...this.listeners.values()]) {
+      try {
+        if (l.filter(message)) l.action(message);
+      } catch (e) {
+        console.error('Interlog: an FDC3 listener failed on', message.type, e);
+      }
+    }
+  }
+}
