@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check and every test: formatting, lints, the UI's type check, Rust unit, scenario,
 # store and protocol tests, the JavaScript suite on the official FDC3 client against the real
-# agent, the end-to-end test of the real window under Xvfb, and the Debian package.
+# agent, the end-to-end tests of the real windows under Xvfb, the FDC3 conformance framework
+# run inside Interlog, and the Debian package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -26,6 +27,9 @@ step "JavaScript suite: the official @finos/fdc3-agent-proxy against the headles
 
 step "End to end: the real window under Xvfb, driven by tauri-driver"
 (cd tests/e2e && INTERLOG_BIN="$target_dir/debug/interlog" xvfb-run -a -s "-screen 0 1600x1000x24" npm test --silent)
+
+step "FDC3 conformance: the official framework's \"All\" pack inside Interlog"
+(cd tests/e2e && INTERLOG_BIN="$target_dir/debug/interlog" xvfb-run -a -s "-screen 0 1600x1000x24" node conformance.mjs)
 
 step "Package: the .deb builds, apt could install it, and the packaged binary logs an interaction"
 deb=$(scripts/package-deb.sh | tail -n 1)

@@ -116,6 +116,24 @@ pub fn validate_context(context: &Value) -> Result<(), ContextProblem> {
     }
 }
 
+/// Checks that a context is a context (an object with a string `type`, as the base schema
+/// says) without holding it to its type's schema. For contexts the agent only carries from one
+/// app to another (broadcasts, `open`): FDC3 defines `MalformedContext` as a context without a
+/// type, and the standard's own conformance apps broadcast and open with an `fdc3.instrument`
+/// that has no `id`. Raised contexts, which the ledger records, get [`validate_context`].
+pub fn validate_relayed_context(context: &Value) -> Result<(), ContextProblem> {
+    let Some(context_type) = context.get("type").and_then(Value::as_str) else {
+        return Err(ContextProblem::NotAContext);
+    };
+    match schemas().base.validate(context) {
+        Ok(()) => Ok(()),
+        Err(error) => Err(ContextProblem::SchemaMismatch {
+            context_type: context_type.to_owned(),
+            detail: format!("{error} at `{}`", error.instance_path()),
+        }),
+    }
+}
+
 /// Compiles the schemas now rather than on the first message, so start-up pays for it.
 pub fn warm_up() {
     let _ = schemas();

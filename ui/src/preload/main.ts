@@ -51,7 +51,7 @@ function withinApp(h: Hosted): boolean {
   return h.path === '' || path === h.path || path.startsWith(h.path + '/');
 }
 
-function install(h: Hosted, invoke: Invoke): void {
+function install(h: Hosted, invoke: Invoke): WindowMessaging {
   const messaging = new WindowMessaging({ appId: h.appId, instanceId: h.instanceId }, invoke);
   // Each message in a task of its own, as a browser delivers postMessage: the proxy registers
   // a listener only once the response that created it has been handled, so an event that
@@ -78,6 +78,7 @@ function install(h: Hosted, invoke: Invoke): void {
     .connect()
     .then(() => window.dispatchEvent(new Event('fdc3Ready')))
     .catch(e => console.error('Interlog: the FDC3 agent did not start', e));
+  return messaging;
 }
 
 /**
@@ -99,10 +100,15 @@ function fixUserChannelChangedEvents(agent: DesktopAgentProxy): void {
     });
 }
 
-/** WebKit ignores `window.close()` in a window no script opened; an app window closes. */
-function interceptClose(invoke: Invoke): void {
+/**
+ * WebKit ignores `window.close()` in a window no script opened; an app window closes. It closes
+ * after what the page sent before (apps often broadcast "closing" and close at once).
+ */
+function interceptClose(invoke: Invoke, messaging: WindowMessaging | null): void {
+  const doClose = () => invoke('hosted_close').catch(e => console.error('Interlog: cannot close the window', e));
   const close = () => {
-    invoke('hosted_close').catch(e => console.error('Interlog: cannot close the window', e));
+    if (messaging) messaging.afterPending(doClose);
+    else void doClose();
   };
   Object.defineProperty(window, 'close', { value: close, writable: false, configurable: false });
 }
@@ -113,6 +119,5 @@ function interceptClose(invoke: Invoke): void {
   const internals = window.__TAURI_INTERNALS__;
   if (!hosted || !internals || window.top !== window) return;
   const invoke: Invoke = internals.invoke.bind(internals);
-  interceptClose(invoke);
-  if (withinApp(hosted)) install(hosted, invoke);
+  interceptClose(invoke, withinApp(hosted) ? install(hosted, invoke) : null);
 })();

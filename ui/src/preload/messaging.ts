@@ -24,6 +24,9 @@ export function uuid(): string {
 
 export class WindowMessaging extends AbstractMessaging {
   private readonly listeners = new Map<string, RegisterableListener>();
+  /** Messages are handed over one after the other: each invoke is a request of its own, and
+   *  the agent must see them in the order the page sent them. */
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(
     appIdentifier: AppIdentifier,
@@ -52,25 +55,36 @@ export class WindowMessaging extends AbstractMessaging {
 
   // The proxy does not await post() inside exchange(): it must never reject. A message that
   // cannot be handed over ends in the exchange's own timeout.
-  override async post(message: Outgoing): Promise<void> {
-    try {
-      await this.invoke('hosted_post', { message });
-    } catch (e) {
-      console.error('Interlog: the agent refused a message', message.type, e);
-    }
+  override post(message: Outgoing): Promise<void> {
+    this.sending = this.sending.then(
+      () => this.invoke('hosted_post', { message }).then(
+        () => {},
+        e => console.error('Interlog: the agent refused a message', message.type, e),
+      ),
+    );
+    return this.sending;
+  }
+
+  /** Runs `fn` once every message posted so far has been handed to the agent. */
+  afterPending(fn: () => Promise<unknown>): void {
+    this.sending = this.sending.then(() => fn().then(() => {}));
   }
 
   override async disconnect(): Promise<void> {
     // A window's instance ends with its window; a page cannot leave it half-connected.
   }
 
-  /** Every message from the agent, offered to each listener whose filter accepts it. */
+  /** Every message from the agent, offered to each listener whose filter accepts it. A
+   *  listener that throws does not keep the others from it; its error is reported as uncaught,
+   *  as it would be from a browser's message event (test frameworks catch it there). */
   deliver(message: Incoming): void {
     for (const l of [...this.listeners.values()]) {
       try {
         if (l.filter(message)) l.action(message);
       } catch (e) {
-        console.error('Interlog: an FDC3 listener failed on', message.type, e);
+        setTimeout(() => {
+          throw e;
+        }, 0);
       }
     }
   }

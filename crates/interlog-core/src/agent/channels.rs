@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::state::{ContextListener, Instance, State};
 use super::{ConnId, Parts, Request, Step};
-use crate::context_schema::validate_context;
+use crate::context_schema::validate_relayed_context;
 use crate::errors::Fdc3Error;
 use crate::message::{app_identifier, opt_str};
 
@@ -465,7 +465,7 @@ impl Parts<'_> {
             r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
-        if validate_context(context).is_err() {
+        if validate_relayed_context(context).is_err() {
             r.fail(step, Fdc3Error::MalformedContext);
             return;
         }

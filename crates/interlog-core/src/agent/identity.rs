@@ -254,9 +254,9 @@ impl Parts<'_> {
             None => Some(Fdc3Error::MalformedMessage),
             Some(t) if self.directory.get(&t.app_id).is_none() => Some(Fdc3Error::AppNotFound),
             Some(_)
-                if context
-                    .as_ref()
-                    .is_some_and(|c| crate::context_schema::validate_context(c).is_err()) =>
+                if context.as_ref().is_some_and(|c| {
+                    crate::context_schema::validate_relayed_context(c).is_err()
+                }) =>
             {
                 Some(Fdc3Error::MalformedContext)
             }

@@ -251,6 +251,35 @@ fn broadcast_reaches_each_other_listening_instance_once() {
     );
 }
 
+/// A broadcast context is carried as it is: only a context without a type is malformed. (The
+/// FDC3 conformance apps broadcast an `fdc3.instrument` without the `id` its schema requires.)
+#[test]
+fn broadcast_relays_contexts_that_are_not_complete_for_their_type() {
+    let mut s = Scenario::new();
+    let (a, _) = s.connect(CHAT_URL);
+    let (b, _) = s.connect(CRM_URL);
+    join(&mut s, a, "fdc3.channel.1");
+    join(&mut s, b, "fdc3.channel.1");
+    s.request(
+        a,
+        "addContextListenerRequest",
+        json!({"channelId": null, "contextType": null}),
+    );
+    let partial = json!({"type": "fdc3.instrument", "name": "History-item-1"});
+    s.request(
+        b,
+        "broadcastRequest",
+        json!({"channelId": "fdc3.channel.1", "context": partial}),
+    );
+    check(
+        &s.take(),
+        &[
+            msg(b, "broadcastResponse"),
+            msg(a, "broadcastEvent").at("/payload/context", partial.clone()),
+        ],
+    );
+}
+
 #[test]
 fn broadcast_errors() {
     let mut s = Scenario::new();
@@ -258,7 +287,7 @@ fn broadcast_errors() {
     join(&mut s, a, "fdc3.channel.1");
     let cases = [
         (
-            json!({"channelId": "fdc3.channel.1", "context": {"type": "fdc3.interaction"}}),
+            json!({"channelId": "fdc3.channel.1", "context": {"type": 5}}),
             "MalformedContext",
         ),
         (

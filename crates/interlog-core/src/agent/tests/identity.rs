@@ -498,7 +498,7 @@ fn open_cannot_launch_yet() {
     let req = s.request(
         chat,
         "openRequest",
-        json!({"app": {"appId": "crm"}, "context": {"type": "fdc3.interaction"}}),
+        json!({"app": {"appId": "crm"}, "context": {"type": 7}}),
     );
     check(
         &s.take(),

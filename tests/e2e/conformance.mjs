@@ -1,0 +1,145 @@
+// The official FDC3 2.2 conformance framework, run inside Interlog: its app directory loaded,
+// its runner (Conformance1) opened in an Interlog window, the "All" pack started through
+// WebDriver, and the mocha report read when it ends. Prints the count and every failure's title
+// and error; exits non-zero when a test in tests/conformance/passing.txt (the ratchet: it only
+// grows) did not pass.
+//
+//   node conformance.mjs [--write-passing]   (under a display: xvfb-run in the test command)
+//
+// The framework is not part of this repository: it is taken from ../shared/fdc3/conformance
+// beside the clone, or INTERLOG_CONFORMANCE_DIR. Without it the run fails loudly; set
+// INTERLOG_SKIP_CONFORMANCE=1 to skip it on purpose (it then says so, in capitals).
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { serveStatic } from './lib/static-server.mjs';
+import { startSession, switchToUrl, shot, repo, BIN } from './lib/session.mjs';
+import { waitForAgent } from '../js/lib/discovery.mjs';
+import { until } from './lib/until.mjs';
+
+const CONFORMANCE = process.env.INTERLOG_CONFORMANCE_DIR ?? path.resolve(repo, '../shared/fdc3/conformance');
+const PASSING = path.join(repo, 'tests/conformance/passing.txt');
+const PORT = 3001; // the framework's directory names http://localhost:3001
+const RUN_LIMIT_MS = Number(process.env.CONFORMANCE_LIMIT_MS ?? 20 * 60_000);
+const writePassing = process.argv.includes('--write-passing');
+
+function loud(lines) {
+  const bar = '!'.repeat(78);
+  console.error([bar, ...lines.map(l => `!! ${l}`), bar].join('\n'));
+}
+
+if (!fs.existsSync(path.join(CONFORMANCE, 'app/apps/app/index.html'))) {
+  const why = [`THE FDC3 CONFORMANCE FRAMEWORK IS NOT AT ${CONFORMANCE}`, 'the conformance suite did NOT run'];
+  if (process.env.INTERLOG_SKIP_CONFORMANCE === '1') {
+    loud([...why, 'skipped because INTERLOG_SKIP_CONFORMANCE=1']);
+    process.exit(0);
+  }
+  loud([...why, 'put it there, point INTERLOG_CONFORMANCE_DIR at it, or set INTERLOG_SKIP_CONFORMANCE=1']);
+  process.exit(1);
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'interlog-conformance-'));
+const runtimeDir = path.join(work, 'run');
+const server = await serveStatic(path.join(CONFORMANCE, 'app'), PORT);
+const session = await startSession({
+  args: ['--port', '0', '--data-dir', path.join(work, 'data'), '--appd', path.join(CONFORMANCE, 'local-conformance.v2.appd.json')],
+  env: { INTERLOG_RUNTIME_DIR: runtimeDir, INTERLOG_LOG: process.env.INTERLOG_LOG ?? 'warn', INTERLOG_NO_DIALOG: '1' },
+});
+const { browser } = session;
+let exitCode = 1;
+try {
+  await waitForAgent({ runtimeDir, timeoutMs: 20_000 });
+  // Not spawnSync: the pages are served from this process, whose event loop must keep running.
+  await promisify(execFile)(BIN, ['open', 'Conformance1'], { env: { ...process.env, INTERLOG_RUNTIME_DIR: runtimeDir } });
+  await switchToUrl(browser, 'the Conformance1 window', u => u.includes('/apps/app/'), 30_000);
+  const select = await browser.$('#testSuite');
+  await select.waitForExist({ timeout: 30_000 });
+  await select.selectByVisibleText('All');
+  await shot(browser, 'conformance-start');
+  // mocha.run(callback) calls back with the failure count when the run has ended.
+  await browser.execute(() => {
+    const run = window.mocha.run.bind(window.mocha);
+    window.mocha.run = cb =>
+      run(failures => {
+        window.__conformanceEnded = { failures };
+        if (cb) cb(failures);
+      });
+  });
+  const started = Date.now();
+  await browser.$('#runButton').click();
+
+  const counts = () =>
+    browser.execute(() => {
+      const n = sel => Number(document.querySelector(sel)?.textContent ?? 0);
+      return {
+        passes: n('#mocha-stats li.passes em'),
+        failures: n('#mocha-stats li.failures em'),
+        tests: document.querySelectorAll('#mocha-report li.test').length,
+        // The duration ticks every 100 ms until the run ends.
+        duration: document.querySelector('#mocha-stats li.duration em')?.textContent ?? '',
+        ended: window.__conformanceEnded !== undefined,
+      };
+    });
+  let last = '';
+  let lastChange = Date.now();
+  const final = await until(
+    'the end of the conformance run',
+    async () => {
+      const c = await counts();
+      if (c.ended) return c;
+      const key = JSON.stringify(c);
+      if (key !== last) {
+        const progress = JSON.stringify({ ...c, duration: undefined }) !== JSON.stringify({ ...JSON.parse(last || '{}'), duration: undefined });
+        last = key;
+        lastChange = Date.now();
+        if (progress) console.log(`conformance: ${c.passes} passed, ${c.failures} failed (${Math.round((Date.now() - started) / 1000)} s)`);
+      }
+      // The ended callback is the signal; a duration that stopped ticking is the fallback.
+      if (Date.now() - lastChange > 30_000) return c;
+      await new Promise(r => setTimeout(r, 1_000));
+      return null;
+    },
+    RUN_LIMIT_MS,
+  );
+  await shot(browser, 'conformance-end');
+  const tests = await browser.execute(() =>
+    Array.from(document.querySelectorAll('#mocha-report li.test')).map(li => ({
+      title: li.querySelector('h2')?.firstChild?.textContent?.trim() ?? li.querySelector('h2')?.textContent?.trim() ?? '',
+      passed: li.classList.contains('pass'),
+      error: li.querySelector('pre.error')?.textContent?.trim() ?? '',
+    })),
+  );
+  const failed = tests.filter(t => !t.passed);
+  const passed = tests.filter(t => t.passed).map(t => t.title);
+  console.log(`\nconformance: ${final.passes} passed, ${final.failures} failed, ${tests.length} reported, in ${Math.round((Date.now() - started) / 1000)} s`);
+  for (const t of failed) console.log(`  FAILED ${t.title}\n         ${t.error.split('\n')[0]}`);
+
+  const ratchet = fs.existsSync(PASSING)
+    ? fs.readFileSync(PASSING, 'utf8').split('\n').map(l => l.trim()).filter(l => l && !l.startsWith('#'))
+    : [];
+  const lost = ratchet.filter(t => !passed.includes(t));
+  const gained = passed.filter(t => !ratchet.includes(t));
+  if (writePassing) {
+    const merged = [...new Set([...ratchet, ...passed])].sort();
+    const header = '# FDC3 2.2 conformance tests that pass in Interlog (the "All" pack). The list only grows:\n# tests/e2e/conformance.mjs fails when one of these does not pass.\n';
+    fs.writeFileSync(PASSING, header + merged.join('\n') + '\n');
+    console.log(`wrote ${merged.length} titles to ${path.relative(repo, PASSING)}`);
+  }
+  if (gained.length) console.log(`\n${gained.length} passing test(s) not yet in the ratchet (run with --write-passing):\n  ${gained.join('\n  ')}`);
+  if (lost.length) {
+    console.log(`\n${lost.length} test(s) in the ratchet did not pass:\n  ${lost.join('\n  ')}`);
+  }
+  exitCode = lost.length ? 1 : 0;
+  console.log(`${passed.length} passed, ${failed.length} failed`);
+} catch (e) {
+  console.error('conformance run failed:', e);
+  await shot(browser, 'conformance-error').catch(() => {});
+} finally {
+  await session.stop();
+  await server.close();
+  fs.rmSync(work, { recursive: true, force: true });
+}
+process.exit(exitCode);

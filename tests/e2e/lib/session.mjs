@@ -1,0 +1,86 @@
+// A WebDriver session on the real Interlog app: tauri-driver (WebKitWebDriver underneath)
+// starts the app binary with the given switches; windows the app opens itself (the resolver,
+// app windows) appear as window handles to switch between.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { remote } from 'webdriverio';
+import { until } from './until.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, '../../..');
+export const BIN = process.env.INTERLOG_BIN ?? path.join(repo, 'target/debug/interlog');
+const DRIVER = process.env.TAURI_DRIVER ?? 'tauri-driver';
+export const SHOTS = process.env.E2E_SCREENSHOTS ?? path.join(repo, 'target/e2e-screenshots');
+
+function waitForPort(port, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.end();
+        resolve();
+      });
+      s.once('error', () => {
+        if (Date.now() > end) reject(new Error(`port ${port} never opened`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+/**
+ * Starts tauri-driver and a session running the app with `args`; `env` is added to the
+ * driver's (and so the app's) environment. Resolves to { browser, stop() }.
+ */
+export async function startSession({ args, env = {} }) {
+  if (!fs.existsSync(BIN)) throw new Error(`no app binary at ${BIN}`);
+  const driver = spawn(DRIVER, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  await waitForPort(4444, 20_000);
+  const browser = await remote({
+    hostname: '127.0.0.1',
+    port: 4444,
+    logLevel: 'warn',
+    capabilities: {
+      browserName: 'wry',
+      'wdio:enforceWebDriverClassic': true,
+      'tauri:options': { application: BIN, args },
+    },
+  });
+  const stop = async () => {
+    await browser.deleteSession().catch(() => {});
+    // SIGTERM, never SIGKILL: tauri-driver then stops WebKitWebDriver and frees its port.
+    driver.kill('SIGTERM');
+    await new Promise(r => (driver.exitCode !== null ? r() : driver.once('exit', r)));
+  };
+  return { browser, stop };
+}
+
+/** Switches to the first window whose URL satisfies `test`; resolves to its handle. */
+export function switchToUrl(browser, what, test, timeoutMs = 15_000) {
+  return until(
+    what,
+    async () => {
+      for (const h of await browser.getWindowHandles()) {
+        try {
+          await browser.switchToWindow(h);
+          if (test(await browser.getUrl())) return h;
+        } catch {
+          // The window closed while we looked.
+        }
+      }
+      return null;
+    },
+    timeoutMs,
+  );
+}
+
+export async function shot(browser, name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await browser.saveScreenshot(path.join(SHOTS, `${name}.png`));
+}
