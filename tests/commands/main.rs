@@ -251,3 +251,49 @@ fn malformed_arguments_are_refused_with_an_error_not_a_crash() {
     // The app still answers.
     assert_eq!(app.ok("resolver_current", json!({})), Value::Null);
 }
+
+/// Every command is declared, so none is callable without a grant: a window that is not one of
+/// Interlog's own (an app's window is labelled `app-N`) cannot reach the history or the resolver,
+/// and Interlog's own windows cannot pose as an app page.
+#[test]
+fn only_interlog_windows_get_interlogs_commands() {
+    let app = app();
+    let stranger =
+        tauri::WebviewWindowBuilder::new(app.window.app_handle(), "app-1", Default::default())
+            .build()
+            .expect("window");
+    let call = |window: &WebviewWindow<tauri::test::MockRuntime>, cmd: &str, args: Value| {
+        get_ipc_response(
+            window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().expect("url"),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().expect("JSON response"))
+    };
+    for (cmd, args) in [
+        ("history_list", json!({"query": {"limit": 1}})),
+        ("history_detail", json!({"id": 1})),
+        ("resolver_choose", json!({"id": "x", "choice": "cancel"})),
+        ("raise_example", json!({})),
+    ] {
+        let refused = call(&stranger, cmd, args).expect_err(cmd);
+        assert!(
+            refused.to_string().contains("not allowed"),
+            "{cmd}: {refused}"
+        );
+    }
+    let refused = call(
+        &app.window,
+        "hosted_post",
+        json!({"message": {"type": "getInfoRequest"}}),
+    )
+    .expect_err("the history window is no app page");
+    assert!(refused.to_string().contains("not allowed"), "{refused}");
+}

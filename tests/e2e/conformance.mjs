@@ -16,7 +16,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { serveStatic } from './lib/static-server.mjs';
-import { startSession, switchToUrl, shot, repo, BIN } from './lib/session.mjs';
+import { startSession, switchToUrl, shot, repo, BIN, SHOTS } from './lib/session.mjs';
 import { waitForAgent } from '../js/lib/discovery.mjs';
 import { until } from './lib/until.mjs';
 
@@ -25,6 +25,17 @@ const PASSING = path.join(repo, 'tests/conformance/passing.txt');
 const PORT = 3001; // the framework's directory names http://localhost:3001
 const RUN_LIMIT_MS = Number(process.env.CONFORMANCE_LIMIT_MS ?? 20 * 60_000);
 const writePassing = process.argv.includes('--write-passing');
+const withManual = !process.argv.includes('--no-manual');
+
+// The five manual tests, carried out as a user would: pick an app in Interlog's resolver, or
+// change the runner's channel with Interlog's channel selector (keyboard).
+const MANUAL = [
+  { option: 'fdc3.ResolveAmbiguousIntentTarget', pick: 'IntentAppEId' },
+  { option: 'fdc3.ResolveAmbiguousContextTarget', pick: 'IntentAppEId' },
+  { option: 'fdc3.ResolveAmbiguousIntentTargetMultiInstance', pick: 'IntentAppEId', screen: 'resolver-over-app-windows' },
+  { option: 'fdc3.ResolveAmbiguousContextTargetMultiInstance', pick: 'IntentAppEId' },
+  { option: 'fdc3.ChannelChangedEvent', channel: true },
+];
 
 function loud(lines) {
   const bar = '!'.repeat(78);
@@ -59,15 +70,7 @@ try {
   await select.waitForExist({ timeout: 30_000 });
   await select.selectByVisibleText('All');
   await shot(browser, 'conformance-start');
-  // mocha.run(callback) calls back with the failure count when the run has ended.
-  await browser.execute(() => {
-    const run = window.mocha.run.bind(window.mocha);
-    window.mocha.run = cb =>
-      run(failures => {
-        window.__conformanceEnded = { failures };
-        if (cb) cb(failures);
-      });
-  });
+  await hookMochaEnd();
   const started = Date.now();
   await browser.$('#runButton').click();
 
@@ -105,13 +108,8 @@ try {
     RUN_LIMIT_MS,
   );
   await shot(browser, 'conformance-end');
-  const tests = await browser.execute(() =>
-    Array.from(document.querySelectorAll('#mocha-report li.test')).map(li => ({
-      title: li.querySelector('h2')?.firstChild?.textContent?.trim() ?? li.querySelector('h2')?.textContent?.trim() ?? '',
-      passed: li.classList.contains('pass'),
-      error: li.querySelector('pre.error')?.textContent?.trim() ?? '',
-    })),
-  );
+  const tests = await reportedTests();
+  if (withManual) tests.push(...(await runManualTests()));
   const failed = tests.filter(t => !t.passed);
   const passed = tests.filter(t => t.passed).map(t => t.title);
   console.log(`\nconformance: ${final.passes} passed, ${final.failures} failed, ${tests.length} reported, in ${Math.round((Date.now() - started) / 1000)} s`);
@@ -136,6 +134,7 @@ try {
   console.log(`${passed.length} passed, ${failed.length} failed`);
 } catch (e) {
   console.error('conformance run failed:', e);
+  exitCode = 1;
   await shot(browser, 'conformance-error').catch(() => {});
 } finally {
   await session.stop();
@@ -143,3 +142,87 @@ try {
   fs.rmSync(work, { recursive: true, force: true });
 }
 process.exit(exitCode);
+
+/** mocha.run(callback) calls back with the failure count when the run has ended. */
+async function hookMochaEnd() {
+  await browser.execute(() => {
+    const run = window.mocha.run.bind(window.mocha);
+    window.mocha.run = cb =>
+      run(failures => {
+        window.__conformanceEnded = { failures };
+        if (cb) cb(failures);
+      });
+  });
+}
+
+function reportedTests() {
+  return browser.execute(() =>
+    Array.from(document.querySelectorAll('#mocha-report li.test')).map(li => ({
+      title: li.querySelector('h2')?.firstChild?.textContent?.trim() ?? '',
+      passed: li.classList.contains('pass'),
+      error: li.querySelector('pre.error')?.textContent?.trim() ?? '',
+    })),
+  );
+}
+
+const onRunner = u => u.includes('/apps/app/');
+
+/** A picture of the whole screen (all windows), where ImageMagick is installed. */
+async function screen(name) {
+  try {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await promisify(execFile)('import', ['-window', 'root', path.join(SHOTS, `${name}.png`)]);
+  } catch {
+    // Only for people to look at.
+  }
+}
+
+async function runManualTests() {
+  const results = [];
+  for (const m of MANUAL) {
+    await switchToUrl(browser, 'the Conformance1 window', onRunner, 30_000);
+    // mocha runs once per page load: reload (the window keeps its instance).
+    await browser.execute(() => location.reload());
+    await until('the reloaded runner', async () => {
+      try {
+        return (await browser.execute(() => document.readyState === 'complete' && !!window.mocha && !!document.querySelector('#manualTests option')));
+      } catch {
+        return false;
+      }
+    }, 30_000);
+    await hookMochaEnd();
+    await browser.$('#manualTests').selectByVisibleText(m.option);
+    await browser.$('#manualTestsRunButton').click();
+    if (m.pick) {
+      await switchToUrl(browser, 'the resolver', u => u.includes('resolver.html'), 20_000);
+      const apps = await until('resolver options', async () => {
+        const found = await browser.$$('.resolver-option');
+        const ids = [];
+        for (const o of found) ids.push(await o.getAttribute('data-app-id'));
+        return ids.includes(m.pick) ? ids : null;
+      });
+      if (m.screen) await screen(m.screen);
+      for (let i = 0; i < apps.length; i++) {
+        const selected = await browser.$('.resolver-option[aria-selected="true"]');
+        if ((await selected.getAttribute('data-app-id')) === m.pick) break;
+        await browser.keys('ArrowDown');
+      }
+      await browser.keys('Enter');
+    } else if (m.channel) {
+      await switchToUrl(browser, 'the Conformance1 window', onRunner);
+      await new Promise(r => setTimeout(r, 500));
+      // Interlog's channel selector, with the keyboard: focus it, open the list, take the first channel.
+      await browser.execute(() => document.querySelector('interlog-channel-selector').shadowRoot.querySelector('button.badge').focus());
+      await browser.keys('ArrowDown');
+      await browser.keys('ArrowDown');
+      await browser.keys('Enter');
+      await shot(browser, 'conformance-channel-selector');
+    }
+    await switchToUrl(browser, 'the Conformance1 window', onRunner);
+    await until(`the end of ${m.option}`, () => browser.execute(() => window.__conformanceEnded !== undefined), 60_000);
+    const got = await reportedTests();
+    for (const t of got) console.log(`conformance (manual, ${m.option}): ${t.passed ? 'passed' : 'FAILED'} ${t.title}`);
+    results.push(...got);
+  }
+  return results;
+}

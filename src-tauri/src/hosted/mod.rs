@@ -49,6 +49,8 @@ struct HostedWindow {
     launch: LaunchRequest,
     app_url: Url,
     bridge: Option<Bridge>,
+    /// The app's page could not be loaded: the window shows WebKit's error page, with no agent.
+    failed: bool,
 }
 
 pub struct HostedApps {
@@ -96,7 +98,7 @@ impl HostedApps {
             .lock()
             .map_err(|_| HostedError::NotAnAppWindow)?;
         let w = windows.get_mut(label).ok_or(HostedError::NotAnAppWindow)?;
-        if !within_app(&w.app_url, page_url) {
+        if w.failed || !within_app(&w.app_url, page_url) {
             return Err(HostedError::NotTheAppsPage(page_url.to_string()));
         }
         let bridge = w.bridge.get_or_insert_with(|| {
@@ -130,9 +132,18 @@ impl HostedApps {
         match event {
             // The page that had the connection is gone (reload or navigation).
             PageLoadEvent::Started => w.bridge = None,
+            // WebKit ends a load that failed (no server, no such host) on its error page, at
+            // about:blank: the app's page is not there.
+            PageLoadEvent::Finished if !matches!(url.scheme(), "http" | "https") => {
+                let app_url = w.app_url.to_string();
+                drop(windows);
+                self.load_failed(label, &app_url, "the page could not be loaded");
+            }
             // A page of the app that has not spoken yet still is the instance (findInstances
             // lists it, an `open` of it is answered).
-            PageLoadEvent::Finished if w.bridge.is_none() && within_app(&w.app_url, url) => {
+            PageLoadEvent::Finished
+                if w.bridge.is_none() && !w.failed && within_app(&w.app_url, url) =>
+            {
                 w.bridge = Some(Bridge::connect(
                     app,
                     &self.handle,
@@ -148,6 +159,25 @@ impl HostedApps {
                 }
             }
         }
+    }
+
+    /// The page of window `label` could not be loaded (no server, no such host, …): a launch
+    /// waiting for it fails (`ErrorOnLaunch` for `open`, `IntentDeliveryFailed` for a raise) and
+    /// the window, showing WebKit's error page, has no agent; what it had ends.
+    fn load_failed(&self, label: &str, uri: &str, error: &str) {
+        let Ok(mut windows) = self.windows.lock() else {
+            return;
+        };
+        let Some(w) = windows.get_mut(label) else {
+            return;
+        };
+        tracing::warn!(window = label, app = %w.launch.app_id, uri, error, "the app's page did not load");
+        w.failed = true;
+        w.bridge = None;
+        self.handle.launch_failed(
+            w.launch.launch_id.clone(),
+            format!("{uri} did not load: {error}"),
+        );
     }
 
     /// The window is gone: its instance ends.
@@ -263,6 +293,7 @@ fn open_window<R: Runtime>(app: &AppHandle<R>, launch: &LaunchRequest) -> Result
                 launch: launch.clone(),
                 app_url: app_url.clone(),
                 bridge: None,
+                failed: false,
             },
         );
     let for_load = hosted.clone();

@@ -72,6 +72,9 @@ before(async () => {
         interop: { intents: { listensFor: { CreateInteraction: { contexts: ['fdc3.interaction'], resultType: 'fdc3.transactionResult' } } } } },
       { appId: 'e2e.silent', title: 'E2E silent app', type: 'web', details: { url: `${base}/silent/` },
         interop: { intents: { listensFor: { CreateInteraction: { contexts: ['fdc3.interaction'] } } } } },
+      // Nothing listens on the discard port: the page never loads.
+      { appId: 'e2e.broken', title: 'E2E broken app', type: 'web', details: { url: 'http://127.0.0.1:9/broken/' },
+        interop: { intents: { listensFor: { CreateInteraction: { contexts: ['fdc3.interaction'] } } } } },
     ],
   };
   fs.writeFileSync(path.join(work, 'appd.json'), JSON.stringify(appd));
@@ -199,6 +202,78 @@ test('a page cannot call Interlog\'s own commands (history, resolver choice)', a
   for (const [cmd, why] of Object.entries(refused)) assert.match(why, /not allowed/, `${cmd}: ${why}`);
 });
 
+test('the channel selector shows the channel and changes it from the keyboard; the app hears of it', async () => {
+  await switchToUrl(browser, 'app A', onApp('app-a'));
+  await inPage(async () => {
+    window.__channelEvents = [];
+    await window.fdc3.addEventListener('userChannelChanged', e => window.__channelEvents.push(e));
+    await window.fdc3.leaveCurrentChannel();
+  });
+  const badge = () =>
+    browser.execute(() => {
+      const b = document.querySelector('interlog-channel-selector').shadowRoot.querySelector('button.badge');
+      return { channel: b.dataset.channel, text: b.textContent };
+    });
+  await until('the badge at no channel', async () => (await badge()).channel === '');
+  // Focus the badge, open the list, move to the first channel, take it.
+  await browser.execute(() => document.querySelector('interlog-channel-selector').shadowRoot.querySelector('button.badge').focus());
+  await browser.keys('ArrowDown');
+  await browser.keys('ArrowDown');
+  await shot(browser, 'hosted-channel-selector-open');
+  await browser.keys('Enter');
+  await until('the badge on channel 1', async () => (await badge()).channel === 'fdc3.channel.1');
+  assert.match((await badge()).text, /Channel 1/);
+  assert.equal(await inPage(async () => (await window.fdc3.getCurrentChannel())?.id), 'fdc3.channel.1');
+  const events = await until('the userChannelChanged event', () => browser.execute(() => (window.__channelEvents.length ? window.__channelEvents : null)));
+  assert.equal(events.at(-1).type, 'userChannelChanged');
+  assert.equal(events.at(-1).details.currentChannelId, 'fdc3.channel.1');
+  // The app's own join and leave show in the selector.
+  await inPage(async () => window.fdc3.joinUserChannel('fdc3.channel.4'));
+  await until('the badge on channel 4', async () => (await badge()).channel === 'fdc3.channel.4');
+  await shot(browser, 'hosted-channel-selector');
+  await inPage(async () => window.fdc3.leaveCurrentChannel());
+  await until('the badge back at no channel', async () => (await badge()).channel === '');
+});
+
+test('a flood of requests from one page is answered in full, and the agent stays responsive', async () => {
+  await switchToUrl(browser, 'app A', onApp('app-a'));
+  const out = await inPage(async () => {
+    const t0 = performance.now();
+    const all = await Promise.all(Array.from({ length: 2000 }, () => window.fdc3.getInfo()));
+    return { n: all.filter(i => i.appMetadata.appId === 'e2e.a').length, ms: performance.now() - t0 };
+  });
+  assert.equal(out.n, 2000);
+  const { stdout } = await run(BIN, ['history', '--data-dir', path.join(work, 'data'), '--limit', '1', '--json']);
+  assert.ok(stdout.length > 0, 'the history still answers');
+});
+
+test('a handler that closes its window mid-raise: the raiser gets an FDC3 error, the ledger says how it ended', async () => {
+  await switchToUrl(browser, 'app A', onApp('app-a'));
+  const b = await inPage(async () => window.fdc3.open({ appId: 'e2e.b' }));
+  const outcome = await inPage(
+    async (ctx, app) => {
+      const resolution = await window.fdc3.raiseIntent('CreateInteraction', ctx, app);
+      try {
+        return { result: (await resolution.getResult()) ?? null };
+      } catch (e) {
+        return { error: String(e?.message ?? e) };
+      }
+    },
+    { ...CONTEXT, description: 'close before answering' },
+    b,
+  );
+  // The 2.2.0 proxy turns an error result into `undefined` (see tests/js/lib/connect.mjs): the
+  // raiser sees no result, and the ledger says why.
+  assert.ok(outcome.result === null || /NoResultReturned|IntentDeliveryFailed/.test(outcome.error), JSON.stringify(outcome));
+  const row = await until('the ledger row', async () => {
+    const { stdout } = await run(BIN, ['history', '--data-dir', path.join(work, 'data'), '--search', 'close before answering', '--json']);
+    const r = stdout.trim() ? JSON.parse(stdout.trim().split('\n')[0]) : null;
+    return r?.error ? r : null;
+  });
+  assert.equal(row.handlerApp, 'e2e.b');
+  assert.match(row.error, /NoResultReturned|IntentDeliveryFailed/);
+});
+
 test('window.close() from B closes its window and within 2 s B is gone from findInstances', async () => {
   await switchToUrl(browser, 'app B', onApp('app-b'));
   await browser.execute(() => window.close());
@@ -231,6 +306,23 @@ test('a raise at an app that never adds its listener ends in IntentDeliveryFaile
   assert.ok(Date.now() - t0 >= 15_000, 'FDC3: at least 15 s for the listener');
   const info = await inPage(async () => (await window.fdc3.getInfo()).appMetadata.appId);
   assert.equal(info, 'e2e.a');
+});
+
+test('an app whose URL does not load: open is ErrorOnLaunch, a raise at it IntentDeliveryFailed; the rest keeps working', async () => {
+  await assert.rejects(cliOpen('e2e.broken'), e => /ErrorOnLaunch/.test(e.stderr));
+  await switchToUrl(browser, 'app A', onApp('app-a'));
+  const outcome = await inPage(async ctx => {
+    const t0 = performance.now();
+    try {
+      await window.fdc3.raiseIntent('CreateInteraction', ctx, { appId: 'e2e.broken' });
+      return 'resolved';
+    } catch (e) {
+      return `${e?.message ?? e} after ${Math.round(performance.now() - t0)} ms`;
+    }
+  }, CONTEXT);
+  assert.match(outcome, /^IntentDeliveryFailed after \d+ ms$/);
+  assert.ok(Number(/after (\d+)/.exec(outcome)[1]) < 10_000, `answered when the load failed, not at a timeout: ${outcome}`);
+  assert.equal(await inPage(async () => (await window.fdc3.getInfo()).appMetadata.appId), 'e2e.a');
 });
 
 test('a page navigated away from its app has no agent, and its instance ends', async () => {
