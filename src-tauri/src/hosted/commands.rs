@@ -26,5 +26,6 @@ pub fn hosted_close<R: Runtime>(window: WebviewWindow<R>) -> Result<(), CommandE
     if !HostedApps::is_app_window(window.label()) {
         return Err(CommandError::new("refused", "not an app window"));
     }
+    tracing::info!(window = window.label(), "the page closes its window");
     window.close().map_err(|e| CommandError::new("window", e))
 }

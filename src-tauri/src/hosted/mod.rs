@@ -183,7 +183,9 @@ impl HostedApps {
     /// The window is gone: its instance ends.
     fn closed(&self, label: &str) {
         if let Ok(mut windows) = self.windows.lock() {
-            windows.remove(label);
+            if let Some(w) = windows.remove(label) {
+                tracing::info!(window = label, app = %w.launch.app_id, instance = %w.launch.instance_id, "app window closed");
+            }
         }
     }
 
