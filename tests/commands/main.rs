@@ -292,7 +292,7 @@ fn only_interlog_windows_get_interlogs_commands() {
     let refused = call(
         &app.window,
         "hosted_post",
-        json!({"message": {"type": "getInfoRequest"}}),
+        json!({"messages": [{"type": "getInfoRequest"}]}),
     )
     .expect_err("the history window is no app page");
     assert!(refused.to_string().contains("not allowed"), "{refused}");

@@ -7,16 +7,16 @@ use tauri::{Manager, Runtime, State, WebviewWindow};
 use super::HostedApps;
 use crate::commands::CommandError;
 
-/// A DACP message from the page, from the window's app instance.
+/// DACP messages from the page, in the order it sent them, from the window's app instance.
+/// Synchronous: it only hands them to the agent's queue.
 #[tauri::command]
-pub async fn hosted_post<R: Runtime>(
+pub fn hosted_post<R: Runtime>(
     window: WebviewWindow<R>,
     hosted: State<'_, Arc<HostedApps>>,
-    message: serde_json::Value,
+    messages: Vec<serde_json::Value>,
 ) -> Result<(), CommandError> {
-    let page_url = window.url().map_err(|e| CommandError::new("window", e))?;
     hosted
-        .post(window.app_handle(), window.label(), &page_url, message)
+        .post(window.app_handle(), window.label(), messages)
         .map_err(|e| CommandError::new("refused", e))
 }
 

@@ -48,6 +48,8 @@ const LABEL_PREFIX: &str = "app-";
 struct HostedWindow {
     launch: LaunchRequest,
     app_url: Url,
+    /// Where the window's current document was loaded from (what its messages are judged by).
+    page_url: Option<Url>,
     bridge: Option<Bridge>,
     /// The app's page could not be loaded: the window shows WebKit's error page, with no agent.
     failed: bool,
@@ -85,22 +87,27 @@ impl HostedApps {
         label.starts_with(LABEL_PREFIX)
     }
 
-    /// A message from the page in window `label`, now at `page_url`.
+    /// Messages from the page in window `label`, in order. A message that is not the page's to
+    /// send (a handshake, no type) is refused; the others still go.
     pub fn post<R: Runtime>(
         &self,
         app: &AppHandle<R>,
         label: &str,
-        page_url: &Url,
-        message: serde_json::Value,
+        messages: Vec<serde_json::Value>,
     ) -> Result<(), HostedError> {
         let mut windows = self
             .windows
             .lock()
             .map_err(|_| HostedError::NotAnAppWindow)?;
         let w = windows.get_mut(label).ok_or(HostedError::NotAnAppWindow)?;
-        if w.failed || !within_app(&w.app_url, page_url) {
-            return Err(HostedError::NotTheAppsPage(page_url.to_string()));
-        }
+        let page_url = match &w.page_url {
+            Some(u) if !w.failed && within_app(&w.app_url, u) => u.clone(),
+            other => {
+                return Err(HostedError::NotTheAppsPage(
+                    other.as_ref().map(Url::to_string).unwrap_or_default(),
+                ))
+            }
+        };
         let bridge = w.bridge.get_or_insert_with(|| {
             Bridge::connect(
                 app,
@@ -111,8 +118,16 @@ impl HostedApps {
                 page_url.as_str(),
             )
         });
-        bridge.forward(message)?;
-        Ok(())
+        let mut refused = None;
+        for message in messages {
+            if let Err(e) = bridge.forward(message) {
+                refused.get_or_insert(e);
+            }
+        }
+        match refused {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
     }
 
     /// A page started or finished loading in window `label`.
@@ -129,6 +144,8 @@ impl HostedApps {
         let Some(w) = windows.get_mut(label) else {
             return;
         };
+        // Where the document came from (at the end: after any redirect).
+        w.page_url = Some(url.clone());
         match event {
             // The page that had the connection is gone (reload or navigation).
             PageLoadEvent::Started => w.bridge = None,
@@ -294,6 +311,7 @@ fn open_window<R: Runtime>(app: &AppHandle<R>, launch: &LaunchRequest) -> Result
             HostedWindow {
                 launch: launch.clone(),
                 app_url: app_url.clone(),
+                page_url: None,
                 bridge: None,
                 failed: false,
             },

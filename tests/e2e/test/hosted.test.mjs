@@ -116,6 +116,22 @@ test('an app window has window.fdc3 in its first inline script, fdc3Ready fires,
   assert.equal(info.instanceId, aId);
 });
 
+test('a reload keeps the instance', async () => {
+  await switchToUrl(browser, 'app A', onApp('app-a'));
+  await browser.execute(() => location.reload());
+  await until('the reloaded page', async () => {
+    try {
+      return await browser.execute(() => document.readyState === 'complete' && window.__seen?.ready === true);
+    } catch {
+      return false;
+    }
+  });
+  const info = await inPage(async () => (await window.fdc3.getInfo()).appMetadata);
+  assert.equal(info.instanceId, aId);
+  const ids = await inPage(async () => (await window.fdc3.findInstances({ appId: 'e2e.a' })).map(i => i.instanceId));
+  assert.deepEqual(ids, [aId]);
+});
+
 test('A opens B with a context: B\'s window appears and receives it', async () => {
   await switchToUrl(browser, 'app A', onApp('app-a'));
   const opened = await inPage(async ctx => window.fdc3.open({ appId: 'e2e.b' }, ctx), CONTEXT);
@@ -160,7 +176,7 @@ test('a page cannot pass for another app: meta.source and handshakes are ignored
     const invoke = window.__TAURI_INTERNALS__.invoke;
     let handshake;
     try {
-      await invoke('hosted_post', { message: { type: 'WCP4ValidateAppIdentity', meta: { connectionAttemptUuid: 'x', timestamp: new Date() }, payload: { identityUrl: location.href, actualUrl: location.href, instanceId: bId, instanceUuid: 'guess' } } });
+      await invoke('hosted_post', { messages: [{ type: 'WCP4ValidateAppIdentity', meta: { connectionAttemptUuid: 'x', timestamp: new Date() }, payload: { identityUrl: location.href, actualUrl: location.href, instanceId: bId, instanceUuid: 'guess' } }] });
       handshake = 'accepted';
     } catch (e) {
       handshake = String(e?.message ?? e);
@@ -332,7 +348,7 @@ test('a page navigated away from its app has no agent, and its instance ends', a
   assert.equal(await browser.execute(() => typeof window.fdc3), 'undefined');
   const refused = await inPage(async () => {
     try {
-      await window.__TAURI_INTERNALS__.invoke('hosted_post', { message: { type: 'getInfoRequest', meta: { requestUuid: 'x', timestamp: new Date() }, payload: {} } });
+      await window.__TAURI_INTERNALS__.invoke('hosted_post', { messages: [{ type: 'getInfoRequest', meta: { requestUuid: 'x', timestamp: new Date() }, payload: {} }] });
       return 'accepted';
     } catch (e) {
       return String(e?.message ?? e);

@@ -24,9 +24,12 @@ export function uuid(): string {
 
 export class WindowMessaging extends AbstractMessaging {
   private readonly listeners = new Map<string, RegisterableListener>();
-  /** Messages are handed over one after the other: each invoke is a request of its own, and
-   *  the agent must see them in the order the page sent them. */
-  private sending: Promise<void> = Promise.resolve();
+  /** The agent must see messages in the order the page sent them, and separate invokes may be
+   *  handled out of order: one invoke is in flight at a time, carrying every message queued
+   *  behind the previous one (one round trip for a burst). */
+  private queue: Outgoing[] = [];
+  private inFlight = false;
+  private idle: (() => void)[] = [];
 
   constructor(
     appIdentifier: AppIdentifier,
@@ -56,18 +59,31 @@ export class WindowMessaging extends AbstractMessaging {
   // The proxy does not await post() inside exchange(): it must never reject. A message that
   // cannot be handed over ends in the exchange's own timeout.
   override post(message: Outgoing): Promise<void> {
-    this.sending = this.sending.then(
-      () => this.invoke('hosted_post', { message }).then(
-        () => {},
-        e => console.error('Interlog: the agent refused a message', message.type, e),
-      ),
-    );
-    return this.sending;
+    this.queue.push(message);
+    this.pump();
+    return Promise.resolve();
+  }
+
+  private pump(): void {
+    if (this.inFlight) return;
+    if (this.queue.length === 0) {
+      for (const f of this.idle.splice(0)) f();
+      return;
+    }
+    const messages = this.queue.splice(0);
+    this.inFlight = true;
+    this.invoke('hosted_post', { messages })
+      .catch(e => console.error('Interlog: the agent refused a message', e))
+      .finally(() => {
+        this.inFlight = false;
+        this.pump();
+      });
   }
 
   /** Runs `fn` once every message posted so far has been handed to the agent. */
-  afterPending(fn: () => Promise<unknown>): void {
-    this.sending = this.sending.then(() => fn().then(() => {}));
+  afterPending(fn: () => unknown): void {
+    if (!this.inFlight && this.queue.length === 0) fn();
+    else this.idle.push(() => void fn());
   }
 
   override async disconnect(): Promise<void> {
