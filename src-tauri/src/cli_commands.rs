@@ -22,10 +22,17 @@ fn read_context(file: &std::path::Path) -> Result<Value, String> {
         .map_err(|e| format!("{}: {e}", file.display()))
 }
 
-fn cli_runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
-    tokio::runtime::Builder::new_current_thread()
+/// The running agent, reached as the `interlog.cli` app, and the runtime to talk to it on.
+fn connect_cli(args: &AgentArgs) -> Result<(tokio::runtime::Runtime, Client), ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+        .map_err(fail)?;
+    let runtime_dir = args.server_config().runtime_dir();
+    let client = runtime
+        .block_on(Client::connect_via(&runtime_dir, CLI_IDENTITY_URL))
+        .map_err(fail)?;
+    Ok((runtime, client))
 }
 
 /// `interlog open APP_ID [--context FILE]`: the agent opens the app (as for `fdc3.open`).
@@ -39,16 +46,11 @@ pub fn open(
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let runtime = match cli_runtime() {
-        Ok(r) => r,
-        Err(e) => return fail(e),
+    let (runtime, mut client) = match connect_cli(args) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let runtime_dir = args.server_config().runtime_dir();
     runtime.block_on(async move {
-        let mut client = match Client::connect_via(&runtime_dir, CLI_IDENTITY_URL).await {
-            Ok(c) => c,
-            Err(e) => return fail(e),
-        };
         let mut payload = json!({ "app": { "appId": app_id } });
         if let Some(context) = context {
             payload["context"] = context;
@@ -90,16 +92,11 @@ pub fn raise(
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let runtime = match cli_runtime() {
-        Ok(r) => r,
-        Err(e) => return fail(e),
+    let (runtime, mut client) = match connect_cli(args) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let runtime_dir = args.server_config().runtime_dir();
     runtime.block_on(async move {
-        let mut client = match Client::connect_via(&runtime_dir, CLI_IDENTITY_URL).await {
-            Ok(c) => c,
-            Err(e) => return fail(e),
-        };
         let mut payload = json!({ "intent": intent, "context": context });
         if let Some(app_id) = app {
             payload["app"] = json!({ "appId": app_id, "instanceId": instance });

@@ -80,23 +80,31 @@ fn app() -> App {
     }
 }
 
+/// Invokes `cmd` from `window` as the UI does: Ok(result JSON) or Err(the error JSON it would see).
+fn invoke_from(
+    window: &WebviewWindow<tauri::test::MockRuntime>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            // The app's own origin on Linux: local content, not remote.
+            url: "tauri://localhost".parse().expect("url"),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("JSON response"))
+}
+
 impl App {
-    /// Invokes `cmd` as the UI does: Ok(result JSON) or Err(the error JSON it would see).
     fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                // The app's own origin on Linux: local content, not remote.
-                url: "tauri://localhost".parse().expect("url"),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().expect("JSON response"))
+        invoke_from(&self.window, cmd, args)
     }
 
     fn ok(&self, cmd: &str, args: Value) -> Value {
@@ -262,34 +270,19 @@ fn only_interlog_windows_get_interlogs_commands() {
         tauri::WebviewWindowBuilder::new(app.window.app_handle(), "app-1", Default::default())
             .build()
             .expect("window");
-    let call = |window: &WebviewWindow<tauri::test::MockRuntime>, cmd: &str, args: Value| {
-        get_ipc_response(
-            window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().expect("url"),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().expect("JSON response"))
-    };
     for (cmd, args) in [
         ("history_list", json!({"query": {"limit": 1}})),
         ("history_detail", json!({"id": 1})),
         ("resolver_choose", json!({"id": "x", "choice": "cancel"})),
         ("raise_example", json!({})),
     ] {
-        let refused = call(&stranger, cmd, args).expect_err(cmd);
+        let refused = invoke_from(&stranger, cmd, args).expect_err(cmd);
         assert!(
             refused.to_string().contains("not allowed"),
             "{cmd}: {refused}"
         );
     }
-    let refused = call(
+    let refused = invoke_from(
         &app.window,
         "hosted_post",
         json!({"messages": [{"type": "getInfoRequest"}]}),

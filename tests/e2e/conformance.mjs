@@ -29,7 +29,7 @@ const writePassing = process.argv.includes('--write-passing');
 const packArg = process.argv.indexOf('--pack');
 // Another pack than "All" (for working on one area): no ratchet check, no manual tests.
 const pack = packArg > 0 ? process.argv[packArg + 1] : 'All';
-const withManual = pack === 'All' && !process.argv.includes('--no-manual');
+const withManual = (pack === 'All' && !process.argv.includes('--no-manual')) || pack === 'manual';
 
 const onRunner = u => u.includes('/apps/app/');
 
@@ -74,11 +74,13 @@ try {
   await switchToUrl(browser, 'the Conformance1 window', onRunner, 30_000);
   const select = await browser.$('#testSuite');
   await select.waitForExist({ timeout: 30_000 });
-  await select.selectByVisibleText(pack);
-  await shot(browser, 'conformance-start');
-  await hookMochaEnd();
   const started = Date.now();
-  await browser.$('#runButton').click();
+  if (pack !== 'manual') {
+    await select.selectByVisibleText(pack);
+    await shot(browser, 'conformance-start');
+    await hookMochaEnd();
+    await browser.$('#runButton').click();
+  }
 
   const counts = () =>
     browser.execute(() => {
@@ -98,7 +100,7 @@ try {
     'the end of the conformance run',
     async () => {
       const c = await counts();
-      if (c.ended) return c;
+      if (c.ended || pack === 'manual') return c;
       const key = JSON.stringify(c);
       if (key !== last) {
         const progress = JSON.stringify({ ...c, duration: undefined }) !== JSON.stringify({ ...JSON.parse(last || '{}'), duration: undefined });
@@ -183,7 +185,9 @@ async function screen(name) {
 
 async function runManualTests() {
   const results = [];
-  for (const m of MANUAL) {
+  let answered = null; // the resolver request answered last
+  const only = process.env.CONFORMANCE_MANUAL; // one manual test by its option, for working on it
+  for (const m of MANUAL.filter(m => !only || m.option === only)) {
     await switchToUrl(browser, 'the Conformance1 window', onRunner, 30_000);
     // mocha runs once per page load: reload (the window keeps its instance).
     await browser.execute(() => location.reload());
@@ -199,12 +203,19 @@ async function runManualTests() {
     await browser.$('#manualTestsRunButton').click();
     if (m.pick) {
       await switchToUrl(browser, 'the resolver', u => u.includes('resolver.html'), 20_000);
-      const apps = await until('resolver options', async () => {
-        const found = await browser.$$('.resolver-option');
-        const ids = [];
-        for (const o of found) ids.push(await o.getAttribute('data-app-id'));
-        return ids.includes(m.pick) ? ids : null;
+      // A new request, on screen: not the one answered before, still in the window's DOM.
+      const shown = () =>
+        browser.execute(() => {
+          const main = document.querySelector('#resolver');
+          if (!main || main.hidden) return null;
+          const apps = Array.from(document.querySelectorAll('.resolver-option')).map(o => o.getAttribute('data-app-id'));
+          return { id: main.dataset.requestId, apps };
+        });
+      const { id, apps } = await until('a new resolver request', async () => {
+        const v = await shown();
+        return v && v.id !== answered && v.apps.includes(m.pick) ? v : null;
       });
+      answered = id;
       if (m.screen) await screen(m.screen);
       for (let i = 0; i < apps.length; i++) {
         const selected = await browser.$('.resolver-option[aria-selected="true"]');

@@ -128,6 +128,11 @@ impl AgentHandle {
         let _ = self.tx.send(Command::Input(Input::Message { conn, msg }));
     }
 
+    /// The page of window connection `conn` finished loading.
+    pub fn page_loaded(&self, conn: ConnId) {
+        let _ = self.tx.send(Command::Input(Input::PageLoaded { conn }));
+    }
+
     pub fn closed(&self, conn: ConnId) {
         let _ = self.tx.send(Command::Input(Input::Closed { conn }));
     }

@@ -85,6 +85,11 @@ impl Bridge {
         }
     }
 
+    /// The page finished loading (a launch of this window completes then).
+    pub fn page_loaded(&self) {
+        self.handle.page_loaded(self.conn);
+    }
+
     /// A message from the page, from this window's instance.
     pub fn forward(&self, message: Value) -> Result<(), PageMessageError> {
         let kind = message

@@ -156,19 +156,20 @@ impl HostedApps {
                 drop(windows);
                 self.load_failed(label, &app_url, "the page could not be loaded");
             }
-            // A page of the app that has not spoken yet still is the instance (findInstances
-            // lists it, an `open` of it is answered).
-            PageLoadEvent::Finished
-                if w.bridge.is_none() && !w.failed && within_app(&w.app_url, url) =>
-            {
-                w.bridge = Some(Bridge::connect(
-                    app,
-                    &self.handle,
-                    label,
-                    &w.launch,
-                    w.app_url.as_str(),
-                    url.as_str(),
-                ));
+            // The app's page has loaded: its launch completes (an `open` is answered). A page
+            // that has not spoken yet still is the instance (findInstances lists it).
+            PageLoadEvent::Finished if !w.failed && within_app(&w.app_url, url) => {
+                let bridge = w.bridge.get_or_insert_with(|| {
+                    Bridge::connect(
+                        app,
+                        &self.handle,
+                        label,
+                        &w.launch,
+                        w.app_url.as_str(),
+                        url.as_str(),
+                    )
+                });
+                bridge.page_loaded();
             }
             PageLoadEvent::Finished => {
                 if !within_app(&w.app_url, url) {

@@ -87,7 +87,10 @@ try {
             resolve(v);
           });
         });
+  let rtt;
+  await bench.addContextListener('bench.rttResult', ctx => rtt?.(JSON.parse(ctx.id.times)));
   await bench.addContextListener(null, ctx => {
+    if (ctx.type === 'bench.rttResult') return;
     const key = ctx.type === 'bench.ready' ? `ready:${ctx.id.instanceId}` : `delivered:${ctx.id.run}`;
     const w = waiting.get(key);
     waiting.delete(key);
@@ -122,10 +125,14 @@ try {
     await closeAll();
   }
 
-  // Idle memory with one and five windows open.
+  // Idle memory with one and five windows open; page round trips with one open.
   await raiser.agent.open({ appId: 'bench.app' });
   await sleep(4000);
   const idle1 = pssTree(app.pid);
+  const rttTimes = await new Promise(resolve => {
+    rtt = resolve;
+    bench.broadcast({ type: 'bench.rtt', id: { count: 200 } });
+  });
   for (let i = 0; i < 4; i++) await raiser.agent.open({ appId: 'bench.app' });
   await sleep(4000);
   const idle5 = pssTree(app.pid);
@@ -133,6 +140,7 @@ try {
 
   console.log(`open -> fdc3Ready in the page:            ${summary(openTimes)}`);
   console.log(`raise at a closed app -> intent delivered: ${summary(raiseTimes)}`);
+  console.log(`page -> agent -> page round trip (getInfo, one at a time): median ${pct(rttTimes, 50).toFixed(2)} ms, p99 ${pct(rttTimes, 99).toFixed(2)} ms (n=${rttTimes.length})`);
   console.log(`idle PSS, all processes: 0 windows ${idle0.mb} MB, 1 window ${idle1.mb} MB, 5 windows ${idle5.mb} MB`);
   console.log(`  with 5 windows: ${idle5.names.join(', ')}`);
   await raiser.disconnect();

@@ -8,83 +8,36 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { remote } from 'webdriverio';
 import { connectApp } from '../../js/lib/connect.mjs';
 import { startCrm, CHAT_IDENTITY_URL } from '../../js/lib/crm.mjs';
 import { waitForAgent } from '../../js/lib/discovery.mjs';
 import { until } from '../lib/until.mjs';
+import { startSession, switchToUrl, shot as shotOf, repo } from '../lib/session.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../../..');
-const BIN = process.env.INTERLOG_BIN ?? path.join(repo, 'target/debug/interlog');
-const DRIVER = process.env.TAURI_DRIVER ?? 'tauri-driver';
-const SHOTS = process.env.E2E_SCREENSHOTS ?? path.join(repo, 'target/e2e-screenshots');
 const CONTEXT = JSON.parse(fs.readFileSync(path.join(repo, 'tests/fixtures/create-interaction.context.json'), 'utf8'));
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'interlog-e2e-'));
 const runtimeDir = path.join(work, 'run');
-let driver;
+let session;
 let browser;
 let crm;
 let chat;
 
-function waitForPort(port, timeoutMs) {
-  const until = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.end(); resolve(); });
-      s.once('error', () => {
-        if (Date.now() > until) reject(new Error(`port ${port} never opened`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
-}
-
-async function shot(name) {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await browser.saveScreenshot(path.join(SHOTS, `${name}.png`));
-}
+const shot = name => shotOf(browser, name);
 
 /** Switches the WebDriver session to the window showing `page` (index.html or resolver.html). */
-async function switchTo(page) {
-  return until(`the window with ${page}`, async () => {
-    for (const h of await browser.getWindowHandles()) {
-      await browser.switchToWindow(h);
-      const url = await browser.getUrl();
-      const isResolver = url.includes('resolver.html');
-      if (page === 'resolver.html' ? isResolver : !isResolver) return h;
-    }
-    return null;
-  });
-}
+const switchTo = page =>
+  switchToUrl(browser, `the window with ${page}`, url => (page === 'resolver.html' ? url.includes('resolver.html') : !url.includes('resolver.html')));
 
 before(async () => {
-  assert.ok(fs.existsSync(BIN), `no app binary at ${BIN}`);
-  const env = { ...process.env, INTERLOG_RUNTIME_DIR: runtimeDir, INTERLOG_LOG: 'info' };
-  driver = spawn(DRIVER, [], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  await waitForPort(4444, 20_000);
-  browser = await remote({
-    hostname: '127.0.0.1',
-    port: 4444,
-    logLevel: 'warn',
-    capabilities: {
-      browserName: 'wry',
-      'wdio:enforceWebDriverClassic': true,
-      'tauri:options': {
-        application: BIN,
-        args: ['--port', '0', '--data-dir', path.join(work, 'data'), '--appd', path.join(repo, 'tests/fixtures/sample-appd.json'), '--resolver-timeout', '30'],
-      },
-    },
+  session = await startSession({
+    args: ['--port', '0', '--data-dir', path.join(work, 'data'), '--appd', path.join(repo, 'tests/fixtures/sample-appd.json'), '--resolver-timeout', '30'],
+    env: { INTERLOG_RUNTIME_DIR: runtimeDir, INTERLOG_LOG: 'info' },
   });
+  browser = session.browser;
   await waitForAgent({ runtimeDir, timeoutMs: 20_000 });
   crm = await startCrm({ runtimeDir });
   chat = await connectApp({ identityUrl: CHAT_IDENTITY_URL, runtimeDir, appLaunchTimeout: 60_000 });
@@ -93,10 +46,7 @@ before(async () => {
 after(async () => {
   await chat?.disconnect().catch(() => {});
   await crm?.disconnect().catch(() => {});
-  await browser?.deleteSession().catch(() => {});
-  // SIGTERM, never SIGKILL: tauri-driver then stops WebKitWebDriver and frees its port.
-  driver?.kill('SIGTERM');
-  await new Promise(r => (driver?.exitCode !== null ? r() : driver.once('exit', r)));
+  await session?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
 

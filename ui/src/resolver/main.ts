@@ -62,6 +62,8 @@ function renderNew(view: ResolverView): void {
   raiser.title = `${view.raiser.appId}\ninstance ${view.raiser.instanceId}`;
   list.render(view);
   renderPreview(preview, view.context);
+  // Which request is on screen (tests tell a new request from the previous one by it).
+  main.dataset['requestId'] = view.id;
   empty.hidden = true;
   main.hidden = false;
   answeredId = null;

@@ -176,7 +176,13 @@ impl Parts<'_> {
             }),
         );
         step.send(conn, reply);
-        self.complete_launch(&instance_id, step);
+        // A web app's launch is complete once its page has loaded, not at its first message:
+        // its scripts are still setting up (listeners the opener is about to count on).
+        if transport == Transport::Window && !self.launches.page_loaded(conn) {
+            self.launches.await_page(conn, &instance_id);
+        } else {
+            self.complete_launch(&instance_id, step);
+        }
     }
 
     fn implementation_metadata(&self, app_id: &str, instance_id: &str) -> Value {

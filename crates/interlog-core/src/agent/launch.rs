@@ -98,6 +98,10 @@ pub struct Launches {
     pending: Vec<PendingLaunch>,
     /// By the new instance's id.
     open_contexts: std::collections::HashMap<String, OpenContext>,
+    /// Window connections whose page has finished loading.
+    loaded: std::collections::HashSet<ConnId>,
+    /// Launched instances in windows whose page is still loading (by connection).
+    awaiting_page: std::collections::HashMap<ConnId, String>,
 }
 
 impl Launches {
@@ -106,6 +110,20 @@ impl Launches {
         self.pending
             .iter()
             .find(|l| l.instance_uuid == instance_uuid)
+    }
+
+    pub(crate) fn page_loaded(&self, conn: ConnId) -> bool {
+        self.loaded.contains(&conn)
+    }
+
+    pub(crate) fn await_page(&mut self, conn: ConnId, instance_id: &str) {
+        self.awaiting_page.insert(conn, instance_id.to_owned());
+    }
+
+    /// The connection is gone: nothing waits on its page any more.
+    pub(crate) fn forget(&mut self, conn: ConnId) {
+        self.loaded.remove(&conn);
+        self.awaiting_page.remove(&conn);
     }
 
     fn take(&mut self, pred: impl Fn(&PendingLaunch) -> bool) -> Option<PendingLaunch> {
@@ -168,6 +186,14 @@ impl Parts<'_> {
         );
         self.launches.pending.push(launch);
         Ok(())
+    }
+
+    /// The page of a window connection finished loading: a launch waiting for it completes.
+    pub(crate) fn on_page_loaded(&mut self, conn: ConnId, step: &mut Step) {
+        self.launches.loaded.insert(conn);
+        if let Some(instance_id) = self.launches.awaiting_page.remove(&conn) {
+            self.complete_launch(&instance_id, step);
+        }
     }
 
     /// A launched instance connected: answer its `open`, or go on delivering its raise.

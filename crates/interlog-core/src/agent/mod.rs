@@ -63,6 +63,10 @@ pub enum Input {
     Closed {
         conn: ConnId,
     },
+    /// The page of a window connection finished loading (its launch, if any, completes).
+    PageLoaded {
+        conn: ConnId,
+    },
     /// The user answered the resolver dialog.
     Resolver {
         id: String,
@@ -275,7 +279,9 @@ impl Parts<'_> {
                     self.end_instance(&instance_id, step);
                 }
                 self.state.disconnected(conn);
+                self.launches.forget(conn);
             }
+            Input::PageLoaded { conn } => self.on_page_loaded(conn, step),
             Input::Resolver { id, choice } => self.on_resolver_choice(&id, choice, step),
             Input::Timer(Timer::Heartbeat) => self.on_heartbeat(step),
             Input::Timer(Timer::ResolverDeadline { id }) => self.on_resolver_deadline(&id, step),

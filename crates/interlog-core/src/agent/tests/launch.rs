@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::*;
 use crate::agent::{LaunchRequest, LaunchTarget};
 
-fn launch_of(fx: &[Effect]) -> LaunchRequest {
+pub(super) fn launch_of(fx: &[Effect]) -> LaunchRequest {
     fx.iter()
         .find_map(|e| match e {
             Effect::Launch(l) => Some(l.clone()),

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::launch::launch_of;
 use super::*;
 use crate::agent::{LaunchRequest, LaunchTarget};
 use crate::builtin::UI_IDENTITY_URL;
@@ -15,23 +16,16 @@ fn web_scenario() -> Scenario {
     })
 }
 
-fn launch_of(fx: &[Effect]) -> LaunchRequest {
-    fx.iter()
-        .find_map(|e| match e {
-            Effect::Launch(l) => Some(l.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no launch in:\n{}", dump(fx)))
-}
-
-/// The window's connection for launch `l`, its page at `url`.
+/// The window's connection for launch `l`, its page at `url` (which then finishes loading):
+/// the effects of both.
 fn window_connects(s: &mut Scenario, l: &LaunchRequest, url: &str) -> (ConnId, Vec<Effect>) {
     let conn = s.new_conn_over(Transport::Window);
-    let fx = s.wcp4(
+    let mut fx = s.wcp4(
         conn,
         json!({"identityUrl": url, "actualUrl": url,
                "instanceId": l.instance_id, "instanceUuid": l.instance_uuid}),
     );
+    fx.extend(s.handle(Input::PageLoaded { conn }));
     (conn, fx)
 }
 
@@ -82,6 +76,42 @@ fn open_of_a_web_app_launches_a_window_at_its_url() {
     s.request(chat, "openRequest", json!({"app": {"appId": "crm"}}));
     let second = launch_of(&s.take());
     assert_ne!(second.instance_id, l.instance_id);
+}
+
+#[test]
+fn a_web_launch_completes_when_its_page_has_loaded() {
+    let mut s = web_scenario();
+    let (chat, _) = s.connect(CHAT_URL);
+    let req = s.request(chat, "openRequest", json!({"app": {"appId": "crm"}}));
+    let l = launch_of(&s.take());
+    let crm = s.new_conn_over(Transport::Window);
+    // The page's first message connects it, while its scripts are still running...
+    let fx = s.wcp4(
+        crm,
+        json!({"identityUrl": CRM_URL, "actualUrl": CRM_URL,
+               "instanceId": l.instance_id, "instanceUuid": l.instance_uuid}),
+    );
+    assert_eq!(outline(&fx), ["send 2 WCP5ValidateAppIdentityResponse"]);
+    // ...and `open` is answered once the page has loaded.
+    let fx = s.handle(Input::PageLoaded { conn: crm });
+    check(&fx, &[msg(chat, "openResponse").answers(&req)]);
+    // A page that loads before it speaks: answered at the handshake.
+    s.request(chat, "openRequest", json!({"app": {"appId": "crm"}}));
+    let l = launch_of(&s.take());
+    let early = s.new_conn_over(Transport::Window);
+    s.handle(Input::PageLoaded { conn: early });
+    let fx = s.wcp4(
+        early,
+        json!({"identityUrl": CRM_URL, "actualUrl": CRM_URL,
+               "instanceId": l.instance_id, "instanceUuid": l.instance_uuid}),
+    );
+    assert_eq!(
+        outline(&fx),
+        [
+            "send 3 WCP5ValidateAppIdentityResponse",
+            "send 1 openResponse"
+        ]
+    );
 }
 
 #[test]
