@@ -67,6 +67,8 @@ pub struct HostedApps {
 pub enum HostedError {
     #[error("this window holds no app")]
     NotAnAppWindow,
+    #[error("the table of app windows is unusable (a thread panicked while holding it)")]
+    Poisoned,
     #[error("this page ({0}) is not one of the app's pages: it has no FDC3 agent")]
     NotTheAppsPage(String),
     #[error(transparent)]
@@ -95,10 +97,7 @@ impl HostedApps {
         label: &str,
         messages: Vec<serde_json::Value>,
     ) -> Result<(), HostedError> {
-        let mut windows = self
-            .windows
-            .lock()
-            .map_err(|_| HostedError::NotAnAppWindow)?;
+        let mut windows = self.windows.lock().map_err(|_| HostedError::Poisoned)?;
         let w = windows.get_mut(label).ok_or(HostedError::NotAnAppWindow)?;
         let page_url = match &w.page_url {
             Some(u) if !w.failed && within_app(&w.app_url, u) => u.clone(),
@@ -268,6 +267,8 @@ impl<R: Runtime> WebHost for WindowHost<R> {
 enum OpenError {
     #[error("not a web launch")]
     NotWeb,
+    #[error("the table of app windows is unusable (a thread panicked while holding it)")]
+    Poisoned,
     #[error("the app's URL {0:?} is not a valid http(s) URL")]
     BadUrl(String),
     #[error(transparent)]
@@ -306,7 +307,7 @@ fn open_window<R: Runtime>(app: &AppHandle<R>, launch: &LaunchRequest) -> Result
     hosted
         .windows
         .lock()
-        .map_err(|_| OpenError::NotWeb)?
+        .map_err(|_| OpenError::Poisoned)?
         .insert(
             label.clone(),
             HostedWindow {
