@@ -135,7 +135,33 @@ pub fn raise(
     })
 }
 
+/// `query.limit` rows (any number, fetched a page of at most `MAX_LIMIT` at a time), newest
+/// first.
+fn all_pages(
+    ledger: &HistoryReader,
+    query: &HistoryQuery,
+) -> Result<Vec<interlog_store::HistoryRow>, interlog_store::StoreError> {
+    let wanted = query.limit as usize;
+    let mut rows = Vec::new();
+    let mut page = query.clone();
+    while rows.len() < wanted {
+        let size = (wanted - rows.len()).min(HistoryQuery::MAX_LIMIT as usize);
+        page.limit = size as u32;
+        let found = ledger.list(&page)?;
+        let full = found.len() == size;
+        page.before_id = found.last().map(|r| r.id);
+        rows.extend(found);
+        if !full {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
 pub fn history(args: &AgentArgs, as_json: bool, query: &HistoryQuery) -> ExitCode {
+    if query.limit == 0 {
+        return fail("--limit must be at least 1");
+    }
     let path = args.server_config().database_path();
     if !path.exists() {
         return fail(format!(
@@ -148,7 +174,7 @@ pub fn history(args: &AgentArgs, as_json: bool, query: &HistoryQuery) -> ExitCod
         Ok(l) => l,
         Err(e) => return fail(e),
     };
-    let rows = match ledger.list(query) {
+    let rows = match all_pages(&ledger, query) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };

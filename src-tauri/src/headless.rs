@@ -40,9 +40,19 @@ pub fn run(args: &AgentArgs) -> ExitCode {
         for problem in &agent.directory_problems {
             eprintln!("interlog: app directory: {problem}");
         }
-        signals.recv().await;
-        tracing::info!("shutting down");
+        // A panic in the agent task ends the process (cleanly: discovery file removed, ledger
+        // closed) rather than leaving a socket that accepts apps nobody serves.
+        let code = tokio::select! {
+            () = signals.recv() => {
+                tracing::info!("shutting down");
+                ExitCode::SUCCESS
+            }
+            status = agent.ended() => {
+                eprintln!("interlog: the agent stopped ({status:?}); shutting down");
+                ExitCode::FAILURE
+            }
+        };
         agent.shutdown().await;
-        ExitCode::SUCCESS
+        code
     })
 }

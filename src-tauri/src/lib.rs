@@ -143,11 +143,21 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
             // SIGTERM (logout, `kill`, a service manager) and Ctrl-C are requests for a clean
             // shutdown: leave through the event loop so `RunEvent::Exit` below closes the agent
             // and removes the discovery file, as the app-connection contract requires.
+            // A panic in the agent task (a bug) ends the app the same clean way, so that it is
+            // restarted rather than left accepting apps nobody serves.
             let exiting = app.handle().clone();
+            let watched = handle.clone();
             tauri::async_runtime::spawn(async move {
-                signals.recv().await;
-                tracing::info!("shutting down");
-                exiting.exit(0);
+                tokio::select! {
+                    () = signals.recv() => {
+                        tracing::info!("shutting down");
+                        exiting.exit(0);
+                    }
+                    status = watched.ended() => {
+                        eprintln!("interlog: the agent stopped ({status:?}); shutting down");
+                        exiting.exit(1);
+                    }
+                }
             });
             Ok(())
         })

@@ -244,3 +244,35 @@ async fn an_app_directory_url_is_loaded() {
     assert_eq!(remote.client.app_id, "remote.crm");
     server.abort();
 }
+
+/// A bug that panics the agent task must not leave a zombie (a socket accepting apps nobody
+/// serves, a discovery file pointing at it): the agent reports that it ended, and shuts down
+/// cleanly.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panic_in_the_agent_task_ends_the_agent_cleanly() {
+    let agent = TestAgent::start().await;
+    let running = agent.running();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), running.ended())
+            .await
+            .is_err(),
+        "a healthy agent does not end"
+    );
+    running.handle.inject_panic();
+    let status = tokio::time::timeout(Duration::from_secs(2), running.ended())
+        .await
+        .expect("the end of the agent task is reported");
+    assert_eq!(
+        status,
+        interlog_server::runtime::AgentStatus::Panicked("fault injected".into())
+    );
+    let discovery = agent.runtime_dir().join("agent.json");
+    assert!(discovery.exists());
+    let TestAgent {
+        agent: running,
+        dir,
+    } = agent;
+    running.unwrap().shutdown().await;
+    assert!(!discovery.exists(), "the discovery file was left behind");
+    drop(dir);
+}

@@ -126,3 +126,51 @@ async fn a_program_that_cannot_start_is_error_on_launch() {
         .await;
     assert_eq!(r["payload"]["error"], "IntentDeliveryFailed");
 }
+
+/// Serves `body` as the answer to every HTTP request on a loopback port: the URL.
+async fn serve_directory(body: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v2/apps", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+/// A directory fetched over plain http could have been rewritten on the way: its native apps
+/// are listed but never run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_native_app_from_a_plain_http_directory_is_never_started() {
+    let work = tempfile::tempdir().unwrap();
+    let report = work.path().join("report.jsonl");
+    let file = appd(work.path(), &launched_app(), &report);
+    let url = serve_directory(std::fs::read_to_string(&file).unwrap()).await;
+    let source = url.clone();
+    let agent = TestAgent::start_with(move |c| c.appd_sources.push(source)).await;
+    let problems = &agent.running().directory_problems;
+    assert!(
+        problems.iter().any(|p| p.starts_with(&url)
+            && p.contains("test.dialer")
+            && p.contains("never be started")),
+        "{problems:?}"
+    );
+    let mut chat = agent.connect(CHAT).await;
+    let r = chat
+        .call("openRequest", json!({"app": {"appId": "test.dialer"}}))
+        .await;
+    assert_eq!(r["payload"]["error"], "ErrorOnLaunch", "{r}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!report.exists(), "the program ran");
+}

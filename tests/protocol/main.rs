@@ -2,8 +2,11 @@
 //! Every message an app receives from the agent is validated against the FDC3 2.2 schemas.
 
 mod bad_input;
+mod crash_soak;
+mod history_cli;
 mod intents;
 mod launch;
+mod resources;
 mod schema;
 
 use std::path::PathBuf;

@@ -18,6 +18,12 @@ pub fn in_process_only(app_id: &str) -> bool {
     matches!(app_id, LOG_APP_ID | UI_APP_ID)
 }
 
+/// Built-in apps that only raise: they may never handle an intent (the command line connects
+/// over the socket, so a process posing as it must not be offered in the resolver).
+pub fn raises_only(app_id: &str) -> bool {
+    matches!(app_id, CLI_APP_ID | UI_APP_ID)
+}
+
 pub const BUILTIN_APPD: &str = r#"{"applications": [
   {
     "appId": "interlog.log",

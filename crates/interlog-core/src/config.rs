@@ -31,6 +31,9 @@ pub struct AgentConfig {
     pub launch_web: bool,
     /// How long a launched app may take to connect (then `AppTimeout` / `IntentDeliveryFailed`).
     pub launch_timeout_ms: Millis,
+    /// A launched web app's page that has loaded but added no listener is taken as set up
+    /// after this long (one that adds a listener is set up at once).
+    pub page_settle_ms: Millis,
 }
 
 impl Default for AgentConfig {
@@ -49,6 +52,7 @@ impl Default for AgentConfig {
             launch_native: true,
             launch_web: false,
             launch_timeout_ms: 20_000,
+            page_settle_ms: 500,
         }
     }
 }

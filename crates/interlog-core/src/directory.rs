@@ -34,6 +34,36 @@ pub struct AppRecord {
     pub listens_for: BTreeMap<String, IntentDecl>,
     /// The whole record as it was read (for `getAppMetadata` and the UI).
     pub raw: Value,
+    /// Where the record came from: whether its `details.path` may be run.
+    pub provenance: Provenance,
+}
+
+/// Where a directory source is read from. A record can name a program to run; only a source
+/// nobody else can have written on the way may do so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance {
+    /// A file, or Interlog's own built-in apps.
+    Local,
+    /// An `https://` URL the user configured.
+    Https,
+    /// A plain `http://` URL: anyone on the path could have changed it.
+    Plain,
+}
+
+impl Provenance {
+    pub fn of_source(source: &str) -> Provenance {
+        if source.starts_with("https://") {
+            Provenance::Https
+        } else if source.starts_with("http://") {
+            Provenance::Plain
+        } else {
+            Provenance::Local
+        }
+    }
+
+    pub fn may_start_programs(self) -> bool {
+        matches!(self, Provenance::Local | Provenance::Https)
+    }
 }
 
 impl AppRecord {
@@ -42,9 +72,10 @@ impl AppRecord {
         self.details.get("url").and_then(Value::as_str)
     }
 
-    /// The program to start for a `native` app (`details.path`) and its arguments.
+    /// The program to start for a `native` app (`details.path`) and its arguments; none for a
+    /// record from a source that may not start programs.
     pub fn native_command(&self) -> Option<(String, Vec<String>)> {
-        if self.app_type != "native" {
+        if self.app_type != "native" || !self.provenance.may_start_programs() {
             return None;
         }
         let path = self.details.get("path")?.as_str()?.to_owned();
@@ -156,6 +187,7 @@ fn parse_record(raw: &Value) -> Result<AppRecord, String> {
         details: fields.details,
         listens_for,
         raw: raw.clone(),
+        provenance: Provenance::Local,
     })
 }
 
@@ -202,17 +234,30 @@ impl Directory {
                 })
             }
         };
+        let provenance = Provenance::of_source(source_name);
         let mut skipped = Vec::new();
         for (index, raw) in records.iter().enumerate() {
             let reason = match parse_record(raw) {
-                Ok(record) => {
+                Ok(mut record) => {
+                    record.provenance = provenance;
                     let id = record.app_id.clone();
+                    let refused_program =
+                        record.app_type == "native" && !provenance.may_start_programs();
                     if self.add_record(record) {
+                        if refused_program {
+                            skipped.push(SkippedRecord {
+                                source_name: source_name.into(),
+                                index,
+                                reason: format!(
+                                    "`{id}` kept, but as a native app from a plain http:// source it will never be started (serve the directory over https or from a file)"
+                                ),
+                            });
+                        }
                         continue;
                     }
-                    format!("duplicate appId `{id}` (the first one is kept)")
+                    format!("skipped: duplicate appId `{id}` (the first one is kept)")
                 }
-                Err(reason) => reason,
+                Err(reason) => format!("skipped: {reason}"),
             };
             skipped.push(SkippedRecord {
                 source_name: source_name.into(),
@@ -267,6 +312,32 @@ mod tests {
          "interop": {"intents": {"listensFor": {"CreateInteraction": {"contexts": ["fdc3.interaction"], "resultType": "fdc3.transactionResult"}}}}},
         {"appId": "crm-admin", "title": "CRM admin", "type": "web", "details": {"url": "https://crm.example.com/app?view=admin"}}
     ]}"#;
+
+    #[test]
+    fn only_files_and_https_sources_may_start_programs() {
+        let native = r#"[{"appId": "dialer", "title": "Dialer", "type": "native", "details": {"path": "/usr/bin/dialer"}}]"#;
+        for (source, starts) in [
+            ("/etc/interlog/apps.json", true),
+            ("https://apps.example.com/v2/apps", true),
+            ("http://apps.example.com/v2/apps", false),
+        ] {
+            let mut d = Directory::new();
+            let problems = d.add_json(source, native).unwrap();
+            let app = d.get("dialer").expect("the record is listed either way");
+            assert_eq!(app.native_command().is_some(), starts, "{source}");
+            assert_eq!(
+                problems.len(),
+                usize::from(!starts),
+                "{source}: {problems:?}"
+            );
+            if !starts {
+                assert!(
+                    problems[0].reason.contains("never be started"),
+                    "{problems:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn loads_both_shapes_and_first_wins() {

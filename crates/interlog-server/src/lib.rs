@@ -4,15 +4,19 @@
 //! [`start`] brings a whole agent up (ledger, agent task, built-in log, socket, discovery file)
 //! and is what the desktop app, `--headless` and the tests all use.
 
+pub mod admission;
 pub mod appd_source;
 pub mod builtin_log;
 pub mod client;
 pub mod discovery;
+mod fd_limit;
 pub mod icons;
 mod ledger_map;
 pub mod local;
+pub mod outbox;
 pub mod runtime;
 pub mod settings;
+mod timers;
 pub mod ui_raiser;
 pub mod ws;
 
@@ -41,6 +45,12 @@ pub struct ServerConfig {
     pub appd_sources: Vec<String>,
     pub max_frame_bytes: usize,
     pub handshake_timeout: Duration,
+    /// Bounds on connections (all, and not yet identified).
+    pub limits: admission::AdmissionLimits,
+    /// A connection with more than this waiting to be read is closed (it fell behind).
+    pub max_queued_bytes: usize,
+    /// How long a directory URL may take to answer before it is skipped.
+    pub directory_fetch_timeout: Duration,
     pub agent: AgentConfig,
 }
 
@@ -54,6 +64,9 @@ impl ServerConfig {
             appd_sources: Vec::new(),
             max_frame_bytes: 1024 * 1024,
             handshake_timeout: Duration::from_secs(5),
+            limits: admission::AdmissionLimits::default(),
+            max_queued_bytes: outbox::DEFAULT_MAX_QUEUED_BYTES,
+            directory_fetch_timeout: appd_source::FETCH_TIMEOUT,
             agent: AgentConfig::default(),
         }
     }
@@ -125,6 +138,12 @@ impl RunningAgent {
         format!("ws://{}/fdc3", self.addr)
     }
 
+    /// Completes if the agent task ends on its own (a panic: a bug). The caller should then
+    /// [`RunningAgent::shutdown`] and end the process, so that it is restarted.
+    pub async fn ended(&self) -> runtime::AgentStatus {
+        self.handle.ended().await
+    }
+
     /// Stops accepting connections; the discovery file is removed.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -143,7 +162,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
     let ledger = Ledger::open(&path).map_err(|source| StartError::Store { path, source })?;
     let (directory, directory_problems) = {
         let sources = config.appd_sources.clone();
-        tokio::task::spawn_blocking(move || appd_source::load_directory(&sources))
+        let fetch_timeout = config.directory_fetch_timeout;
+        tokio::task::spawn_blocking(move || appd_source::load_directory(&sources, fetch_timeout))
             .await
             .unwrap_or_else(|_| {
                 (
@@ -162,7 +182,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
         runtime_dir: runtime_dir.clone(),
         web: None,
     };
-    let handle = AgentHandle::spawn(agent, ledger, launcher);
+    let handle = AgentHandle::spawn(agent, ledger, launcher, config.max_queued_bytes);
 
     let listener = TcpListener::bind(("127.0.0.1", config.port))
         .await
@@ -180,6 +200,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
         allowed_origins: config.allowed_origins.clone(),
         max_frame_bytes: config.max_frame_bytes,
         handshake_timeout: config.handshake_timeout,
+        limits: admission::AdmissionLimits {
+            max_connections: fd_limit::connections_within(
+                fd_limit::raise(),
+                config.limits.max_connections,
+            ),
+            ..config.limits
+        },
+        max_in_flight: 256,
     };
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(ws::serve(listener, handle.clone(), settings, async {

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
+use crate::outbox::OutboxReceiver;
 use interlog_core::agent::Transport;
 use interlog_core::message::iso_time;
 use interlog_core::ConnId;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 
 use crate::runtime::{now_ms, AgentHandle, Outgoing};
 
@@ -25,7 +25,7 @@ pub enum LocalError {
 pub struct LocalConnection {
     handle: AgentHandle,
     conn: ConnId,
-    rx: mpsc::UnboundedReceiver<Outgoing>,
+    rx: OutboxReceiver,
     counter: u64,
     pub app_id: String,
     pub instance_id: String,

@@ -6,20 +6,21 @@
 //! messages go out (so a raise is on disk before it is delivered or acknowledged), while the
 //! task goes on reading input: many raises share one commit.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use interlog_core::agent::{LaunchRequest, LaunchTarget, ResolverChoice, ResolverView, Transport};
 use interlog_core::message::Millis;
-use interlog_core::{Agent, ConnId, Effect, Input, Timer};
+use interlog_core::{Agent, ConnId, Effect, Input};
 use interlog_store::Ledger;
 use serde_json::Value;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, OwnedSemaphorePermit};
 
 use crate::ledger_map::to_write;
+use crate::outbox::{outbox, OutboxReceiver, OutboxSender, QueueError};
+use crate::timers::TimerQueue;
 
 /// What the agent sends down a connection.
 #[derive(Debug, Clone)]
@@ -38,10 +39,13 @@ pub enum UiEvent {
 
 enum Command {
     Input(Input),
+    /// A message from an app, holding one of its connection's places until what it caused
+    /// has been carried out (its ledger writes durable): see [`AgentHandle::paced_message`].
+    Paced(Input, OwnedSemaphorePermit),
     Register {
         conn: ConnId,
         transport: Transport,
-        sender: mpsc::UnboundedSender<Outgoing>,
+        sender: OutboxSender,
     },
     SetWebHost(Arc<dyn WebHost>),
     IsIdentified {
@@ -51,6 +55,20 @@ enum Command {
     ResolverView {
         reply: oneshot::Sender<Option<ResolverView>>,
     },
+    /// Tests only: the agent task panics, as a bug in it would.
+    #[cfg(feature = "fault-injection")]
+    Panic,
+}
+
+/// Whether the agent task is still running, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentStatus {
+    Running,
+    /// It ended as asked (the ledger closed at shutdown).
+    Stopped,
+    /// A bug: it panicked with this message. The process should end (cleanly) so that it is
+    /// restarted, instead of accepting apps it can no longer serve.
+    Panicked(String),
 }
 
 /// A cloneable handle to the agent task.
@@ -60,6 +78,7 @@ pub struct AgentHandle {
     ui: broadcast::Sender<UiEvent>,
     ledger: Ledger,
     next_conn: Arc<AtomicU64>,
+    status: tokio::sync::watch::Receiver<AgentStatus>,
 }
 
 pub fn now_ms() -> Millis {
@@ -70,15 +89,23 @@ pub fn now_ms() -> Millis {
 }
 
 impl AgentHandle {
-    /// Starts the agent task on the current tokio runtime.
-    pub fn spawn(agent: Agent, ledger: Ledger, launcher: Launcher) -> AgentHandle {
+    /// Starts the agent task on the current tokio runtime. A connection with more than
+    /// `max_queued_bytes` waiting to be read is closed.
+    pub fn spawn(
+        agent: Agent,
+        ledger: Ledger,
+        launcher: Launcher,
+        max_queued_bytes: usize,
+    ) -> AgentHandle {
         let (tx, rx) = mpsc::unbounded_channel();
         let (ui, _) = broadcast::channel(64);
+        let (status_tx, status) = tokio::sync::watch::channel(AgentStatus::Running);
         let handle = AgentHandle {
             tx,
             ui: ui.clone(),
             ledger: ledger.clone(),
             next_conn: Arc::new(AtomicU64::new(1)),
+            status,
         };
         let task = AgentTask {
             agent,
@@ -86,13 +113,48 @@ impl AgentHandle {
             rx,
             ui,
             conns: HashMap::new(),
-            timers: BinaryHeap::new(),
-            timer_seq: 0,
+            timers: TimerQueue::default(),
             pipeline: VecDeque::new(),
             launcher,
+            max_queued_bytes,
+            fell_behind: Vec::new(),
         };
-        tokio::spawn(task.run());
+        tokio::spawn(async move {
+            use futures_util::FutureExt;
+            let ended = std::panic::AssertUnwindSafe(task.run())
+                .catch_unwind()
+                .await;
+            let status = match ended {
+                Ok(()) => AgentStatus::Stopped,
+                Err(panic) => {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "(no message)".to_owned());
+                    tracing::error!(%message, "the agent task panicked");
+                    AgentStatus::Panicked(message)
+                }
+            };
+            let _ = status_tx.send(status);
+        });
         handle
+    }
+
+    /// Completes when the agent task has ended: how it ended.
+    pub async fn ended(&self) -> AgentStatus {
+        let mut status = self.status.clone();
+        let ended = status
+            .wait_for(|s| *s != AgentStatus::Running)
+            .await
+            .map(|s| s.clone());
+        ended.unwrap_or(AgentStatus::Stopped)
+    }
+
+    /// Tests only: makes the agent task panic.
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_panic(&self) {
+        let _ = self.tx.send(Command::Panic);
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -101,9 +163,9 @@ impl AgentHandle {
 
     /// A new connection number, and the receiver of what the agent sends to it. The transport
     /// decides which identities the connection may take.
-    pub fn register(&self, transport: Transport) -> (ConnId, mpsc::UnboundedReceiver<Outgoing>) {
+    pub fn register(&self, transport: Transport) -> (ConnId, OutboxReceiver) {
         let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
-        let (sender, rx) = mpsc::unbounded_channel();
+        let (sender, rx) = outbox();
         let _ = self.tx.send(Command::Register {
             conn,
             transport,
@@ -126,6 +188,16 @@ impl AgentHandle {
 
     pub fn message(&self, conn: ConnId, msg: Value) {
         let _ = self.tx.send(Command::Input(Input::Message { conn, msg }));
+    }
+
+    /// A message from a connection that may send faster than the agent (or the disk) keeps up:
+    /// `place` is one of the connection's places in the queue, given back once the message has
+    /// been handled and its ledger writes are durable. A connection out of places waits (and
+    /// stops reading its socket): back-pressure instead of an ever longer queue.
+    pub fn paced_message(&self, conn: ConnId, msg: Value, place: OwnedSemaphorePermit) {
+        let _ = self
+            .tx
+            .send(Command::Paced(Input::Message { conn, msg }, place));
     }
 
     /// The page of window connection `conn` finished loading.
@@ -169,6 +241,8 @@ struct Batch {
     gate: u64,
     effects: Vec<Effect>,
     recorded: bool,
+    /// Places of the messages that caused it, given back when it is carried out.
+    places: Vec<OwnedSemaphorePermit>,
 }
 
 struct AgentTask {
@@ -176,11 +250,13 @@ struct AgentTask {
     ledger: Ledger,
     rx: mpsc::UnboundedReceiver<Command>,
     ui: broadcast::Sender<UiEvent>,
-    conns: HashMap<ConnId, mpsc::UnboundedSender<Outgoing>>,
-    timers: BinaryHeap<Reverse<(Millis, u64, TimerEntry)>>,
-    timer_seq: u64,
+    conns: HashMap<ConnId, OutboxSender>,
+    timers: TimerQueue,
     pipeline: VecDeque<Batch>,
     launcher: Launcher,
+    max_queued_bytes: usize,
+    /// Connections dropped for falling behind, whose departure the agent has yet to hear of.
+    fell_behind: Vec<ConnId>,
 }
 
 /// Opens web apps in windows: the desktop app's side of [`LaunchTarget::Web`]. A window that
@@ -241,27 +317,13 @@ impl Launcher {
     }
 }
 
-/// `Timer` wrapped so it can sit in the heap (ordered by deadline, then insertion).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct TimerEntry(Timer);
-impl PartialOrd for TimerEntry {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for TimerEntry {
-    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
-        std::cmp::Ordering::Equal
-    }
-}
-
 impl AgentTask {
     async fn run(mut self) {
         let mut committed = self.ledger.committed();
         let start = self.agent.start(now_ms());
         self.push(start);
         loop {
-            let next_timer = self.timers.peek().map(|Reverse((at, _, _))| *at);
+            let next_timer = self.timers.next_due();
             let sleep = async {
                 match next_timer {
                     Some(at) => {
@@ -292,6 +354,13 @@ impl AgentTask {
             }
             let durable = *committed.borrow_and_update();
             self.flush(durable);
+            while !self.fell_behind.is_empty() {
+                for conn in std::mem::take(&mut self.fell_behind) {
+                    let effects = self.agent.handle(Input::Closed { conn }, now_ms());
+                    self.push(effects);
+                }
+                self.flush(durable);
+            }
         }
     }
 
@@ -300,6 +369,10 @@ impl AgentTask {
             Command::Input(input) => {
                 let effects = self.agent.handle(input, now_ms());
                 self.push(effects);
+            }
+            Command::Paced(input, place) => {
+                let effects = self.agent.handle(input, now_ms());
+                self.push_holding(effects, Some(place));
             }
             Command::Register {
                 conn,
@@ -319,18 +392,14 @@ impl AgentTask {
             Command::ResolverView { reply } => {
                 let _ = reply.send(self.agent.resolver_view());
             }
+            #[cfg(feature = "fault-injection")]
+            Command::Panic => panic!("fault injected"),
         }
     }
 
     fn fire_due_timers(&mut self) {
         let now = now_ms();
-        while let Some(Reverse((at, _, _))) = self.timers.peek() {
-            if *at > now {
-                break;
-            }
-            let Some(Reverse((_, _, TimerEntry(timer)))) = self.timers.pop() else {
-                break;
-            };
+        while let Some(timer) = self.timers.pop_due(now) {
             let effects = self.agent.handle(Input::Timer(timer), now);
             self.push(effects);
         }
@@ -338,10 +407,16 @@ impl AgentTask {
 
     /// Submits the batch's ledger writes now (in order) and queues the rest behind them.
     fn push(&mut self, effects: Vec<Effect>) {
+        self.push_holding(effects, None);
+    }
+
+    /// As `push`; the batch, if it has to wait, keeps `place` until it is carried out.
+    fn push_holding(&mut self, effects: Vec<Effect>, place: Option<OwnedSemaphorePermit>) {
         let mut batch = Batch {
             gate: 0,
             effects: Vec::with_capacity(effects.len()),
             recorded: false,
+            places: Vec::new(),
         };
         for effect in effects {
             match effect {
@@ -349,11 +424,8 @@ impl AgentTask {
                     batch.gate = self.ledger.submit(to_write(event));
                     batch.recorded = true;
                 }
-                Effect::SetTimer { at_ms, timer } => {
-                    self.timer_seq += 1;
-                    self.timers
-                        .push(Reverse((at_ms, self.timer_seq, TimerEntry(timer))));
-                }
+                Effect::SetTimer { at_ms, timer } => self.timers.set(at_ms, timer),
+                Effect::CancelTimer(timer) => self.timers.cancel(&timer),
                 // Heartbeats say nothing about any raise and need no order among the other
                 // messages, so they skip the queue: while the ledger holds writes (a full disk),
                 // apps keep answering them and are not declared dead for the ledger's trouble.
@@ -364,6 +436,7 @@ impl AgentTask {
             }
         }
         if batch.recorded || !batch.effects.is_empty() {
+            batch.places.extend(place);
             self.pipeline.push_back(batch);
         }
     }
@@ -386,15 +459,27 @@ impl AgentTask {
     fn execute(&mut self, effect: Effect) {
         match effect {
             Effect::Send { conn, msg } => {
-                if let Some(sender) = self.conns.get(&conn) {
-                    if sender.send(Outgoing::Message(Arc::new(msg))).is_err() {
+                let Some(sender) = self.conns.get(&conn) else {
+                    return;
+                };
+                match sender.send(Outgoing::Message(Arc::new(msg)), self.max_queued_bytes) {
+                    Ok(()) => {}
+                    Err(QueueError::Closed) => {
                         self.conns.remove(&conn);
+                    }
+                    Err(e @ QueueError::Behind { .. }) => {
+                        tracing::warn!(conn = conn.0, error = %e, "the app stopped reading: closing its connection");
+                        let reason = "fell behind: messages not read".to_owned();
+                        let _ = sender.send(Outgoing::Close { code: 1008, reason }, 0);
+                        sender.kick();
+                        self.conns.remove(&conn);
+                        self.fell_behind.push(conn);
                     }
                 }
             }
             Effect::Close { conn, code, reason } => {
                 if let Some(sender) = self.conns.remove(&conn) {
-                    let _ = sender.send(Outgoing::Close { code, reason });
+                    let _ = sender.send(Outgoing::Close { code, reason }, 0);
                 }
             }
             Effect::ResolverChanged(view) => {
@@ -412,7 +497,7 @@ impl AgentTask {
                 }
             }
             // Handled when the batch was pushed.
-            Effect::Record(_) | Effect::SetTimer { .. } => {}
+            Effect::Record(_) | Effect::SetTimer { .. } | Effect::CancelTimer(_) => {}
         }
     }
 }

@@ -4,7 +4,8 @@
 //! Upgrade rules: path `/fdc3` only (404), the right `token` (401), an `Origin` header only if
 //! allow-listed (403). Each accepted socket is one connection of the agent; a frame that is not
 //! JSON or is binary is logged and dropped; a frame over the size limit closes that socket with
-//! 1009; no valid identity within the handshake timeout closes it.
+//! 1009; no valid identity within the handshake timeout closes it. The upgrade itself must
+//! finish within the same time, and the number of connections is bounded ([`crate::admission`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use crate::admission::{Admission, AdmissionLimits, Slot};
 use crate::runtime::{AgentHandle, Outgoing};
 
 #[derive(Debug, Clone)]
@@ -26,7 +28,11 @@ pub struct WsSettings {
     pub token: String,
     pub allowed_origins: Vec<String>,
     pub max_frame_bytes: usize,
+    /// Both for the HTTP upgrade and, after it, for a valid identity.
     pub handshake_timeout: Duration,
+    pub limits: AdmissionLimits,
+    /// Messages of one connection the agent may hold unhandled (or waiting for the disk).
+    pub max_in_flight: usize,
 }
 
 /// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
@@ -79,6 +85,7 @@ pub async fn serve(
     settings: WsSettings,
     shutdown: impl Future<Output = ()>,
 ) {
+    let admission = Admission::new(settings.limits);
     let settings = Arc::new(settings);
     tokio::pin!(shutdown);
     loop {
@@ -86,8 +93,10 @@ pub async fn serve(
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    // Refused: the stream is dropped (closed) at once.
+                    let Ok(slot) = admission.admit() else { continue };
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(connection(stream, handle.clone(), settings.clone()));
+                    tokio::spawn(connection(stream, slot, handle.clone(), settings.clone()));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
@@ -98,7 +107,7 @@ pub async fn serve(
     }
 }
 
-async fn connection(stream: TcpStream, handle: AgentHandle, settings: Arc<WsSettings>) {
+async fn connection(stream: TcpStream, slot: Slot, handle: AgentHandle, settings: Arc<WsSettings>) {
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(settings.max_frame_bytes);
     config.max_frame_size = Some(settings.max_frame_bytes);
@@ -109,21 +118,35 @@ async fn connection(stream: TcpStream, handle: AgentHandle, settings: Arc<WsSett
             .map(|()| response)
             .map_err(|(status, text)| reject(status, text))
     };
-    let ws =
-        match tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config)).await {
-            Ok(ws) => ws,
-            Err(e) => {
+    let upgrade = tokio::time::timeout(
+        settings.handshake_timeout,
+        tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config)),
+    );
+    let ws = tokio::select! {
+        upgraded = upgrade => match upgraded {
+            Ok(Ok(ws)) => ws,
+            Ok(Err(e)) => {
                 tracing::info!(error = %e, "WebSocket upgrade refused");
                 return;
             }
-        };
+            Err(_) => {
+                tracing::info!("WebSocket upgrade not finished in time; closing");
+                return;
+            }
+        },
+        () = slot.evicted() => return,
+    };
+    let slot = Arc::new(slot);
     let (mut sink, mut stream) = ws.split();
     let (conn, mut outgoing) = handle.register(Transport::Socket);
+    let kicked = outgoing.kicked();
+    let places = Arc::new(tokio::sync::Semaphore::new(settings.max_in_flight));
     tracing::debug!(conn = conn.0, "socket open");
     // Closes this connection decides on itself (oversized frame, no identity in time).
     let (local_tx, mut local_rx) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
 
     // Writer: serialises on this connection's task, not the agent's.
+    let writer_slot = slot.clone();
     let writer = tokio::spawn(async move {
         loop {
             let out = tokio::select! {
@@ -133,6 +156,12 @@ async fn connection(stream: TcpStream, handle: AgentHandle, settings: Arc<WsSett
             let Some(out) = out else { break };
             match out {
                 Outgoing::Message(msg) => {
+                    // The agent accepted the identity: the connection keeps its place.
+                    if !writer_slot.is_identified()
+                        && msg["type"] == "WCP5ValidateAppIdentityResponse"
+                    {
+                        writer_slot.identified();
+                    }
                     // serde_json's writer straight into a buffer, not `Display` (which goes
                     // through fmt::Formatter a few bytes at a time).
                     let text = match serde_json::to_string(&*msg) {
@@ -166,7 +195,15 @@ async fn connection(stream: TcpStream, handle: AgentHandle, settings: Arc<WsSett
         tokio::select! {
             frame = stream.next() => match frame {
                 Some(Ok(Message::Text(text))) => match serde_json::from_str(text.as_str()) {
-                    Ok(msg) => handle.message(conn, msg),
+                    Ok(msg) => {
+                        // Out of places: stop reading until the agent has caught up.
+                        let place = tokio::select! {
+                            place = places.clone().acquire_owned() => place,
+                            () = kicked.wait() => break,
+                        };
+                        let Ok(place) = place else { break };
+                        handle.paced_message(conn, msg, place);
+                    }
                     Err(e) => tracing::warn!(conn = conn.0, error = %e, "dropped a frame that is not JSON"),
                 },
                 Some(Ok(Message::Binary(b))) => {
@@ -184,6 +221,15 @@ async fn connection(stream: TcpStream, handle: AgentHandle, settings: Arc<WsSett
                     break;
                 }
             },
+            () = kicked.wait() => {
+                tracing::info!(conn = conn.0, "the agent gave up on this connection (it fell behind)");
+                break;
+            }
+            () = slot.evicted(), if !slot.is_identified() => {
+                tracing::info!(conn = conn.0, "too many unidentified connections: closing this, the oldest");
+                let _ = local_tx.send(Outgoing::Close { code: 1008, reason: "too many unidentified connections".into() });
+                break;
+            }
             _ = &mut deadline, if !identity_checked => {
                 identity_checked = true;
                 if !handle.is_identified(conn).await {
@@ -196,5 +242,12 @@ async fn connection(stream: TcpStream, handle: AgentHandle, settings: Arc<WsSett
     }
     handle.closed(conn);
     drop(local_tx);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    // A writer stuck on an app that does not read is not waited for long.
+    let writer_abort = writer.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(2), writer)
+        .await
+        .is_err()
+    {
+        writer_abort.abort();
+    }
 }

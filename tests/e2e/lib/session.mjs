@@ -16,6 +16,18 @@ export const BIN = process.env.INTERLOG_BIN ?? path.join(repo, 'target/debug/int
 const DRIVER = process.env.TAURI_DRIVER ?? 'tauri-driver';
 export const SHOTS = process.env.E2E_SCREENSHOTS ?? path.join(repo, 'target/e2e-screenshots');
 
+/** A TCP port free on loopback right now (the system's choice). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 function waitForPort(port, timeoutMs) {
   const end = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
@@ -40,11 +52,17 @@ function waitForPort(port, timeoutMs) {
  */
 export async function startSession({ args, env = {} }) {
   if (!fs.existsSync(BIN)) throw new Error(`no app binary at ${BIN}`);
-  const driver = spawn(DRIVER, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
-  await waitForPort(4444, 20_000);
+  // Ports nobody holds, never the usual 4444/4445: another WebDriver on the machine (or one a
+  // killed run left behind) must not take the session.
+  const [port, nativePort] = [await freePort(), await freePort()];
+  const driver = spawn(DRIVER, ['--port', String(port), '--native-port', String(nativePort)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitForPort(port, 20_000);
   const browser = await remote({
     hostname: '127.0.0.1',
-    port: 4444,
+    port,
     logLevel: 'warn',
     capabilities: {
       browserName: 'wry',

@@ -354,7 +354,11 @@ impl Parts<'_> {
     }
 
     /// Checks that a named channel exists and the caller may use it.
-    fn usable_channel(&self, channel_id: &str, instance_id: &str) -> Result<&Channel, Fdc3Error> {
+    pub(crate) fn usable_channel(
+        &self,
+        channel_id: &str,
+        instance_id: &str,
+    ) -> Result<&Channel, Fdc3Error> {
         let channel = self
             .channels
             .get(channel_id)
@@ -404,6 +408,7 @@ impl Parts<'_> {
             context_type: context_type.clone(),
         });
         r.reply(step, json!({ "listenerUUID": uuid }));
+        self.on_listener_added(r.conn, step);
         if channel_id.is_none() {
             // An app started by `open` with a context gets it on its first matching listener.
             self.deliver_open_context(&r.instance_id, context_type.as_deref(), step);

@@ -13,11 +13,14 @@ use super::resolver::{
     Queued, RaiserRef, ResolverApp, ResolverChoice, ResolverOption, ResolverView,
 };
 use super::state::Instance;
-use super::{ConnId, Parts, Request, Step, Timer};
+use super::{ConnId, Effect, Parts, Request, Step, Timer};
 use crate::context_schema::validate_context;
 use crate::directory::AppRecord;
 use crate::errors::Fdc3Error;
 use crate::message::{app_identifier, opt_str, AppTarget};
+
+/// The most of a refused raise's context the ledger keeps whole (JSON bytes).
+pub const REFUSED_CONTEXT_BYTES: usize = 8 * 1024;
 
 /// One way a raise could be handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,12 +108,17 @@ impl Parts<'_> {
             r.fail(step, Fdc3Error::MalformedMessage);
             return;
         };
-        let uuid = step.ids.uuid();
         let Some(i) = self.state.get_mut(&r.instance_id) else {
             return;
         };
+        if crate::builtin::raises_only(&i.app_id) {
+            r.fail(step, Fdc3Error::AccessDenied);
+            return;
+        }
+        let uuid = step.ids.uuid();
         i.intent_listeners.push((uuid.clone(), intent.to_owned()));
         r.reply(step, json!({ "listenerUUID": uuid }));
+        self.on_listener_added(r.conn, step);
         // Raises that were waiting for this instance to listen can now be delivered.
         let waiting: Vec<String> = self
             .intents
@@ -357,6 +365,12 @@ impl Parts<'_> {
         let candidates = match &decision {
             Ok((options, _)) => Value::Array(options.iter().map(RaiseOption::wire).collect()),
             Err(_) => json!([]),
+        };
+        // A refused raise is on record with its reason, but one app must not fill the ledger
+        // with payloads nobody accepted: a large one is kept as a bounded excerpt.
+        let context = match &decision {
+            Ok(_) => context,
+            Err(_) => super::ledger::bounded_excerpt(context, REFUSED_CONTEXT_BYTES),
         };
         // The raise is on record before anything else happens to it.
         step.record(LedgerEvent::Raised {
@@ -715,6 +729,7 @@ impl Parts<'_> {
         let Some(raise) = self.intents.by_key.remove(key) else {
             return;
         };
+        cancel_raise_timers(key, step);
         if let Some(resolution) = resolution {
             step.record(LedgerEvent::Resolved {
                 key: key.to_owned(),
@@ -742,6 +757,7 @@ impl Parts<'_> {
         let Some(raise) = self.intents.by_key.remove(key) else {
             return;
         };
+        cancel_raise_timers(key, step);
         if let Stage::Delivered { event_uuid, .. } = &raise.stage {
             self.intents.by_event.remove(event_uuid);
         }
@@ -777,16 +793,21 @@ impl Parts<'_> {
             .get("intentResult")
             .cloned()
             .unwrap_or_else(|| json!({}));
-        let outcome = if let Some(context) = result.get("context").filter(|c| !c.is_null()) {
-            ResultOutcome::Context(context.clone())
-        } else if let Some(channel) = result.get("channel").filter(|c| !c.is_null()) {
+        let outcome = match self.checked_result(&result, &r.instance_id) {
+            Ok(outcome) => outcome,
+            Err(refusal) => {
+                // The handler hears why; the raiser gets the handler's rejection, on record.
+                tracing::warn!(handler = %r.instance_id, error = %refusal.as_str(), "refused an intent result");
+                r.fail(step, refusal);
+                self.fail_result(&raise.key, Fdc3Error::IntentHandlerRejected, step);
+                return;
+            }
+        };
+        if let ResultOutcome::Channel(channel) = &outcome {
             if let Some(id) = channel.get("id").and_then(Value::as_str) {
                 self.channels.admit_to_private(id, &raise.raiser_instance);
             }
-            ResultOutcome::Channel(channel.clone())
-        } else {
-            ResultOutcome::Void
-        };
+        }
         let wire_result = match &outcome {
             ResultOutcome::Context(c) => json!({ "context": c }),
             ResultOutcome::Channel(c) => json!({ "channel": c }),
@@ -794,6 +815,7 @@ impl Parts<'_> {
         };
         self.intents.by_event.remove(event_uuid);
         self.intents.by_key.remove(&raise.key);
+        cancel_raise_timers(&raise.key, step);
         step.record(LedgerEvent::Completed {
             key: raise.key.clone(),
             at_ms: step.now,
@@ -806,6 +828,25 @@ impl Parts<'_> {
             json!({ "intentResult": wire_result }),
         );
         r.reply(step, json!({}));
+    }
+
+    /// What a handler returned, if it may return it: a context valid as a raised one, or a
+    /// channel that exists and that the handler may use (a private channel only by a party to
+    /// it, or the handler could add the raiser to a conversation it has no part in).
+    fn checked_result(&self, result: &Value, handler: &str) -> Result<ResultOutcome, Fdc3Error> {
+        if let Some(context) = result.get("context").filter(|c| !c.is_null()) {
+            validate_context(context).map_err(|_| Fdc3Error::MalformedContext)?;
+            return Ok(ResultOutcome::Context(context.clone()));
+        }
+        let Some(channel) = result.get("channel").filter(|c| !c.is_null()) else {
+            return Ok(ResultOutcome::Void);
+        };
+        let id = channel
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or(Fdc3Error::MalformedMessage)?;
+        self.usable_channel(id, handler)?;
+        Ok(ResultOutcome::Channel(channel.clone()))
     }
 
     pub(crate) fn on_listener_deadline(&mut self, key: &str, step: &mut Step) {
@@ -893,4 +934,15 @@ impl Parts<'_> {
 /// The first block of an id, enough to tell instances apart in the dialog.
 fn short_id(id: &str) -> &str {
     id.split('-').next().unwrap_or(id)
+}
+
+/// A raise is over: its deadlines (if set) are not kept waiting for minutes.
+fn cancel_raise_timers(key: &str, step: &mut Step) {
+    let key = key.to_owned();
+    step.effects
+        .push(Effect::CancelTimer(Timer::ListenerDeadline {
+            key: key.clone(),
+        }));
+    step.effects
+        .push(Effect::CancelTimer(Timer::ResultDeadline { key }));
 }

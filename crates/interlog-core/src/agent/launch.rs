@@ -100,8 +100,22 @@ pub struct Launches {
     open_contexts: std::collections::HashMap<String, OpenContext>,
     /// Window connections whose page has finished loading.
     loaded: std::collections::HashSet<ConnId>,
-    /// Launched instances in windows whose page is still loading (by connection).
-    awaiting_page: std::collections::HashMap<ConnId, String>,
+    /// Launched instances in windows whose page is not yet set up (by connection).
+    awaiting_page: std::collections::HashMap<ConnId, AwaitingPage>,
+}
+
+/// A launched web app's page on its way to being set up: loading, then (if it has added no
+/// listener by then) settling until its first listener or the settle time.
+#[derive(Debug, Clone)]
+struct AwaitingPage {
+    instance_id: String,
+    stage: PageStage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PageStage {
+    Loading,
+    Settling,
 }
 
 impl Launches {
@@ -117,7 +131,21 @@ impl Launches {
     }
 
     pub(crate) fn await_page(&mut self, conn: ConnId, instance_id: &str) {
-        self.awaiting_page.insert(conn, instance_id.to_owned());
+        let waiting = AwaitingPage {
+            instance_id: instance_id.to_owned(),
+            stage: PageStage::Loading,
+        };
+        self.awaiting_page.insert(conn, waiting);
+    }
+
+    /// The instance of a settling page on `conn` (loaded, waiting for its first listener).
+    fn take_settling(&mut self, conn: ConnId) -> Option<String> {
+        match self.awaiting_page.get(&conn) {
+            Some(w) if w.stage == PageStage::Settling => {
+                self.awaiting_page.remove(&conn).map(|w| w.instance_id)
+            }
+            _ => None,
+        }
     }
 
     /// The connection is gone: nothing waits on its page any more.
@@ -188,12 +216,41 @@ impl Parts<'_> {
         Ok(())
     }
 
-    /// The page of a window connection finished loading: a launch waiting for it completes.
+    /// The page of a window connection finished loading. A launch waiting for it completes if
+    /// the page has added a listener; otherwise once it adds its first one (the scripts of most
+    /// apps set up asynchronously, through the agent, after the load), or after the settle time.
     pub(crate) fn on_page_loaded(&mut self, conn: ConnId, step: &mut Step) {
         self.launches.loaded.insert(conn);
-        if let Some(instance_id) = self.launches.awaiting_page.remove(&conn) {
+        let Some(waiting) = self.launches.awaiting_page.get_mut(&conn) else {
+            return;
+        };
+        let listening = self
+            .state
+            .get(&waiting.instance_id)
+            .is_some_and(|i| !i.context_listeners.is_empty() || !i.intent_listeners.is_empty());
+        if listening {
+            let instance_id = waiting.instance_id.clone();
+            self.launches.awaiting_page.remove(&conn);
+            self.complete_launch(&instance_id, step);
+        } else {
+            waiting.stage = PageStage::Settling;
+            step.timer(
+                step.now + self.config.page_settle_ms,
+                Timer::PageSettled { conn },
+            );
+        }
+    }
+
+    /// A loaded page added a listener: its launch, if still settling, completes.
+    pub(crate) fn on_listener_added(&mut self, conn: ConnId, step: &mut Step) {
+        if let Some(instance_id) = self.launches.take_settling(conn) {
             self.complete_launch(&instance_id, step);
         }
+    }
+
+    /// A loaded page added no listener within the settle time: its launch completes anyway.
+    pub(crate) fn on_page_settled(&mut self, conn: ConnId, step: &mut Step) {
+        self.on_listener_added(conn, step);
     }
 
     /// A launched instance connected: answer its `open`, or go on delivering its raise.

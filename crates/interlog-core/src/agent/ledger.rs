@@ -78,3 +78,46 @@ pub enum LedgerEvent {
         outcome: ResultOutcome,
     },
 }
+
+/// `context` itself if its JSON text is at most `max` bytes; otherwise an object that says what
+/// it was: its `type` (if a short string), its size, and the first `max` bytes of its text.
+pub fn bounded_excerpt(context: Value, max: usize) -> Value {
+    let text = serde_json::to_string(&context).unwrap_or_default();
+    if text.len() <= max {
+        return context;
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let context_type = context
+        .get("type")
+        .and_then(Value::as_str)
+        .filter(|t| t.len() <= 256);
+    serde_json::json!({
+        "type": context_type,
+        "interlogExcerpt": { "bytes": text.len(), "start": &text[..cut] },
+    })
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn small_contexts_are_kept_whole_and_large_ones_cut() {
+        let small = json!({"type": "fdc3.contact", "name": "Jane"});
+        assert_eq!(bounded_excerpt(small.clone(), 1024), small);
+        let big = json!({"type": "fdc3.interaction", "description": "é".repeat(100_000)});
+        let cut = bounded_excerpt(big, 1000);
+        assert_eq!(cut["type"], "fdc3.interaction");
+        assert!(cut["interlogExcerpt"]["bytes"].as_u64().unwrap() > 200_000);
+        let start = cut["interlogExcerpt"]["start"].as_str().unwrap();
+        assert!(start.len() <= 1000 && start.len() >= 998, "{}", start.len());
+        assert!(serde_json::to_string(&cut).unwrap().len() < 1200);
+        // No usable type: none is made up.
+        let untyped = bounded_excerpt(json!({"type": "x".repeat(5000)}), 100);
+        assert!(untyped["type"].is_null());
+    }
+}

@@ -33,7 +33,7 @@ use crate::message::{is_wrong_string, response_type_for, Inbound, Millis, Outbox
 pub struct ConnId(pub u64);
 
 /// Something the agent asked to be woken for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Timer {
     /// Send heartbeats and check who stopped answering.
     Heartbeat,
@@ -45,6 +45,8 @@ pub enum Timer {
     ResultDeadline { key: String },
     /// A launched app did not connect in time.
     LaunchDeadline { launch_id: String },
+    /// A launched web app's page loaded and added no listener since: its launch completes.
+    PageSettled { conn: ConnId },
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +105,8 @@ pub enum Effect {
         at_ms: Millis,
         timer: Timer,
     },
+    /// Forget `Timer` (every time it was set): what it guarded is over.
+    CancelTimer(Timer),
 }
 
 /// Optional request fields the schemas type as string (or null). Read leniently elsewhere, so a
@@ -287,6 +291,7 @@ impl Parts<'_> {
             Input::Timer(Timer::ResolverDeadline { id }) => self.on_resolver_deadline(&id, step),
             Input::Timer(Timer::ListenerDeadline { key }) => self.on_listener_deadline(&key, step),
             Input::Timer(Timer::ResultDeadline { key }) => self.on_result_deadline(&key, step),
+            Input::Timer(Timer::PageSettled { conn }) => self.on_page_settled(conn, step),
             Input::Timer(Timer::LaunchDeadline { launch_id }) => {
                 self.on_launch_deadline(&launch_id, step)
             }

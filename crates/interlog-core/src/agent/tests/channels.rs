@@ -809,3 +809,107 @@ fn a_listener_registered_with_the_current_channel_id_follows_the_app() {
         ["send 1 broadcastResponse", "send 2 broadcastEvent"]
     );
 }
+
+/// A handler may hand on only a private channel it is a party to: returning the id of someone
+/// else's would add the raiser to a conversation neither is part of.
+#[test]
+fn a_handler_cannot_hand_on_a_private_channel_it_is_not_party_to() {
+    let mut t = ChatAndCrm::new();
+    // A third app's private channel.
+    let (viewer, viewer_id) = t.s.connect(VIEWER_URL);
+    t.s.request(viewer, "createPrivateChannelRequest", json!({}));
+    let foreign = one(&t.s.take(), viewer, "createPrivateChannelResponse")["payload"]
+        ["privateChannel"]
+        .clone();
+    let (req, event) = t.delivered();
+    let fx = t.s.answer(t.crm, &event, json!({ "channel": foreign }));
+    check(
+        &fx,
+        &[
+            msg(t.crm, "intentResultResponse").error("AccessDenied"),
+            msg(t.chat, "raiseIntentResultResponse")
+                .answers(&req)
+                .error("IntentHandlerRejected"),
+        ],
+    );
+    assert!(records(&fx)
+        .iter()
+        .any(|r| matches!(r, LedgerEvent::Completed { outcome: ResultOutcome::Error(e), .. } if e == "IntentHandlerRejected")));
+    // The raiser is no party: it cannot listen on the channel.
+    let id = foreign["id"].as_str().unwrap();
+    let listen = t.s.request(
+        t.chat,
+        "addContextListenerRequest",
+        json!({"channelId": id, "contextType": null}),
+    );
+    check(
+        &t.s.take(),
+        &[msg(t.chat, "addContextListenerResponse")
+            .answers(&listen)
+            .error("AccessDenied")],
+    );
+    // The owner still can.
+    t.s.request(
+        viewer,
+        "addContextListenerRequest",
+        json!({"channelId": id, "contextType": null}),
+    );
+    let ok = one(&t.s.take(), viewer, "addContextListenerResponse");
+    assert!(
+        ok["payload"]["listenerUUID"].is_string(),
+        "{ok} ({viewer_id})"
+    );
+}
+
+/// A channel result must name a channel that exists; a context result must be valid as a
+/// raised context would have to be.
+#[test]
+fn results_are_checked_like_raised_contexts() {
+    let mut t = ChatAndCrm::new();
+    let (req, event) = t.delivered();
+    let fx = t.s.answer(
+        t.crm,
+        &event,
+        json!({ "channel": {"id": "no-such", "type": "app"} }),
+    );
+    check(
+        &fx,
+        &[
+            msg(t.crm, "intentResultResponse").error("NoChannelFound"),
+            msg(t.chat, "raiseIntentResultResponse")
+                .answers(&req)
+                .error("IntentHandlerRejected"),
+        ],
+    );
+    let mut t = ChatAndCrm::new();
+    let (req, event) = t.delivered();
+    // fdc3.transactionResult needs its status.
+    let fx = t.s.answer(
+        t.crm,
+        &event,
+        json!({ "context": {"type": "fdc3.transactionResult", "message": "no status"} }),
+    );
+    check(
+        &fx,
+        &[
+            msg(t.crm, "intentResultResponse").error("MalformedContext"),
+            msg(t.chat, "raiseIntentResultResponse")
+                .answers(&req)
+                .error("IntentHandlerRejected"),
+        ],
+    );
+    // A context without a type at all.
+    let mut t = ChatAndCrm::new();
+    let (req, event) = t.delivered();
+    let fx =
+        t.s.answer(t.crm, &event, json!({ "context": {"name": "untyped"} }));
+    check(
+        &fx,
+        &[
+            msg(t.crm, "intentResultResponse").error("MalformedContext"),
+            msg(t.chat, "raiseIntentResultResponse")
+                .answers(&req)
+                .error("IntentHandlerRejected"),
+        ],
+    );
+}

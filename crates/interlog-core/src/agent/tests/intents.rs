@@ -902,3 +902,28 @@ fn find_intent_and_listener_requests_need_their_fields() {
         );
     }
 }
+
+/// A raise that is over leaves no deadline behind: its timers are cancelled, not left to fire
+/// minutes later into nothing.
+#[test]
+fn a_finished_raise_cancels_its_deadlines() {
+    let mut t = ChatAndCrm::new();
+    let (_, event) = t.delivered();
+    let fx = t.s.answer(t.crm, &event, json!({}));
+    let gone = cancelled(&fx);
+    assert!(
+        gone.iter()
+            .any(|c| matches!(c, Timer::ResultDeadline { .. })),
+        "{gone:?}"
+    );
+    assert!(gone
+        .iter()
+        .any(|c| matches!(c, Timer::ListenerDeadline { .. })));
+    // A raise refused at once sets no deadline, and one that fails cancels them too.
+    let mut t = ChatAndCrm::new();
+    let (_, _event) = t.delivered();
+    let fx = t.s.close(t.crm);
+    assert!(cancelled(&fx)
+        .iter()
+        .any(|c| matches!(c, Timer::ResultDeadline { .. })));
+}

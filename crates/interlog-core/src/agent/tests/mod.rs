@@ -307,9 +307,11 @@ pub fn dump(effects: &[Effect]) -> String {
 
 /// One short line per effect, in order: `send 2 intentEvent`, `record Delivered`,
 /// `record Completed(Error NoAppsFound)`, `timer ResultDeadline`, `resolver shown`, `close 1 1008`.
+/// The effects in short, but for cancelled timers (see `cancelled`).
 pub fn outline(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
+        .filter(|e| !matches!(e, Effect::CancelTimer(_)))
         .map(|e| match e {
             Effect::Send { conn, msg } => {
                 format!(
@@ -330,9 +332,11 @@ pub fn outline(effects: &[Effect]) -> Vec<String> {
                     Timer::ListenerDeadline { .. } => "ListenerDeadline",
                     Timer::ResultDeadline { .. } => "ResultDeadline",
                     Timer::LaunchDeadline { .. } => "LaunchDeadline",
+                    Timer::PageSettled { .. } => "PageSettled",
                 };
                 format!("timer {name}")
             }
+            Effect::CancelTimer(_) => unreachable!("filtered out"),
         })
         .collect()
 }
@@ -406,6 +410,17 @@ pub fn raise_key(effects: &[Effect]) -> String {
         dump(effects)
     );
     keys[0].to_owned()
+}
+
+/// The timers these effects cancel.
+pub fn cancelled(effects: &[Effect]) -> Vec<Timer> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::CancelTimer(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 pub fn timers(effects: &[Effect]) -> Vec<(Millis, Timer)> {

@@ -16,8 +16,8 @@ fn web_scenario() -> Scenario {
     })
 }
 
-/// The window's connection for launch `l`, its page at `url` (which then finishes loading):
-/// the effects of both.
+/// The window's connection for launch `l`, its page at `url` (which then finishes loading and
+/// settles without adding a listener): the effects of all three.
 fn window_connects(s: &mut Scenario, l: &LaunchRequest, url: &str) -> (ConnId, Vec<Effect>) {
     let conn = s.new_conn_over(Transport::Window);
     let mut fx = s.wcp4(
@@ -26,6 +26,16 @@ fn window_connects(s: &mut Scenario, l: &LaunchRequest, url: &str) -> (ConnId, V
                "instanceId": l.instance_id, "instanceUuid": l.instance_uuid}),
     );
     fx.extend(s.handle(Input::PageLoaded { conn }));
+    fx.extend(s.timer(Timer::PageSettled { conn }));
+    fx.retain(|e| {
+        !matches!(
+            e,
+            Effect::SetTimer {
+                timer: Timer::PageSettled { .. },
+                ..
+            }
+        )
+    });
     (conn, fx)
 }
 
@@ -79,7 +89,7 @@ fn open_of_a_web_app_launches_a_window_at_its_url() {
 }
 
 #[test]
-fn a_web_launch_completes_when_its_page_has_loaded() {
+fn a_web_launch_completes_when_its_page_has_loaded_and_set_up() {
     let mut s = web_scenario();
     let (chat, _) = s.connect(CHAT_URL);
     let req = s.request(chat, "openRequest", json!({"app": {"appId": "crm"}}));
@@ -92,9 +102,56 @@ fn a_web_launch_completes_when_its_page_has_loaded() {
                "instanceId": l.instance_id, "instanceUuid": l.instance_uuid}),
     );
     assert_eq!(outline(&fx), ["send 2 WCP5ValidateAppIdentityResponse"]);
-    // ...and `open` is answered once the page has loaded.
+    // ...then its page loads, having added no listener yet: it has the settle time to add one...
     let fx = s.handle(Input::PageLoaded { conn: crm });
-    check(&fx, &[msg(chat, "openResponse").answers(&req)]);
+    let settle = timers(&fx);
+    assert_eq!(settle.len(), 1);
+    assert_eq!(settle[0].1, Timer::PageSettled { conn: crm });
+    // ...and `open` is answered at its first listener, not before.
+    s.request(crm, "getInfoRequest", json!({}));
+    assert_eq!(outline(&s.take()), ["send 2 getInfoResponse"]);
+    let listen = s.request(
+        crm,
+        "addContextListenerRequest",
+        json!({"channelId": null, "contextType": "fdc3.instrument"}),
+    );
+    check(
+        &s.take(),
+        &[
+            msg(crm, "addContextListenerResponse").answers(&listen),
+            msg(chat, "openResponse").answers(&req),
+        ],
+    );
+    // The settle timer of a launch that completed does nothing.
+    assert!(s.timer(Timer::PageSettled { conn: crm }).is_empty());
+    // A page that adds no listener is taken as set up after the settle time.
+    s.request(chat, "openRequest", json!({"app": {"appId": "crm"}}));
+    let l = launch_of(&s.take());
+    let quiet = s.new_conn_over(Transport::Window);
+    s.wcp4(
+        quiet,
+        json!({"identityUrl": CRM_URL, "actualUrl": CRM_URL,
+               "instanceId": l.instance_id, "instanceUuid": l.instance_uuid}),
+    );
+    assert_eq!(
+        outline(&s.handle(Input::PageLoaded { conn: quiet })),
+        ["timer PageSettled"]
+    );
+    let fx = s.timer(Timer::PageSettled { conn: quiet });
+    assert_eq!(outline(&fx), ["send 1 openResponse"]);
+    // A page that listens before it has loaded: answered at the load.
+    s.request(chat, "openRequest", json!({"app": {"appId": "crm"}}));
+    let l = launch_of(&s.take());
+    let eager = s.new_conn_over(Transport::Window);
+    s.wcp4(
+        eager,
+        json!({"identityUrl": CRM_URL, "actualUrl": CRM_URL,
+               "instanceId": l.instance_id, "instanceUuid": l.instance_uuid}),
+    );
+    s.listen(eager, "ViewChart");
+    s.take();
+    let fx = s.handle(Input::PageLoaded { conn: eager });
+    assert_eq!(outline(&fx), ["send 1 openResponse"]);
     // A page that loads before it speaks: answered at the handshake.
     s.request(chat, "openRequest", json!({"app": {"appId": "crm"}}));
     let l = launch_of(&s.take());
@@ -108,7 +165,7 @@ fn a_web_launch_completes_when_its_page_has_loaded() {
     assert_eq!(
         outline(&fx),
         [
-            "send 3 WCP5ValidateAppIdentityResponse",
+            "send 5 WCP5ValidateAppIdentityResponse",
             "send 1 openResponse"
         ]
     );
@@ -240,6 +297,23 @@ fn built_in_identities_are_in_process_only() {
         json!({"identityUrl": crate::builtin::CLI_IDENTITY_URL, "actualUrl": crate::builtin::CLI_IDENTITY_URL}),
     );
     assert_eq!(wcp5["appId"], "interlog.cli");
+    // ...but can handle nothing: a process posing as it is never offered as a handler.
+    let conn = s.new_conn();
+    s.wcp4(
+        conn,
+        json!({"identityUrl": crate::builtin::CLI_IDENTITY_URL, "actualUrl": crate::builtin::CLI_IDENTITY_URL}),
+    );
+    let req = s.request(
+        conn,
+        "addIntentListenerRequest",
+        json!({"intent": "CreateInteraction"}),
+    );
+    check(
+        &s.take(),
+        &[msg(conn, "addIntentListenerResponse")
+            .answers(&req)
+            .error("AccessDenied")],
+    );
 }
 
 #[test]
