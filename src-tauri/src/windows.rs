@@ -67,6 +67,27 @@ pub fn forward_ledger_health(app: AppHandle, handle: &AgentHandle) {
 }
 
 /// Relays the agent's UI events to the windows for as long as the app runs.
+/// The resolver window shows `view` (and comes to the front), or hides when there is none.
+fn show_resolver<R: tauri::Runtime>(
+    app: &AppHandle<R>,
+    icons: &IconCache,
+    view: Option<interlog_core::agent::ResolverView>,
+) {
+    let Some(window) = app.get_webview_window(RESOLVER) else {
+        return;
+    };
+    let view = view.map(|v| icons.inline(v));
+    let show = view.is_some();
+    let _ = app.emit_to(RESOLVER, "resolver-changed", &view);
+    if show {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    } else {
+        let _ = window.hide();
+    }
+}
+
 pub fn forward_agent_events(app: AppHandle, handle: AgentHandle, icons: IconCache) {
     let mut events = handle.subscribe_ui();
     tauri::async_runtime::spawn(async move {
@@ -77,23 +98,14 @@ pub fn forward_agent_events(app: AppHandle, handle: AgentHandle, icons: IconCach
                     // when that row changed.
                     let _ = app.emit_to(MAIN, "history-changed", ());
                 }
-                Ok(UiEvent::ResolverChanged(view)) => {
-                    let Some(window) = app.get_webview_window(RESOLVER) else {
-                        continue;
-                    };
-                    let view = view.map(|v| icons.inline(v));
-                    let show = view.is_some();
-                    let _ = app.emit_to(RESOLVER, "resolver-changed", &view);
-                    if show {
-                        let _ = window.show();
-                        let _ = window.unminimize();
-                        let _ = window.set_focus();
-                    } else {
-                        let _ = window.hide();
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    // Missed events: the windows re-read state on the next one.
+                Ok(UiEvent::ResolverChanged(view)) => show_resolver(&app, &icons, view),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    // Missed events, perhaps the resolver's: what they said is read again, or
+                    // a request could wait unseen behind a hidden dialog.
+                    tracing::warn!(missed, "UI events lagged: reading the agent's state again");
+                    let view = handle.resolver_view().await;
+                    show_resolver(&app, &icons, view);
+                    let _ = app.emit_to(MAIN, "history-changed", ());
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }

@@ -276,3 +276,50 @@ async fn a_panic_in_the_agent_task_ends_the_agent_cleanly() {
     assert!(!discovery.exists(), "the discovery file was left behind");
     drop(dir);
 }
+
+/// What the app receives when it sends a frame over the limit (while still writing it) or a
+/// text frame that is not UTF-8: the close code that says so, not a reset connection (1006).
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_frames_get_their_close_codes_even_while_the_app_is_still_writing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let agent = TestAgent::start().await;
+    let url = format!("ws://{}/fdc3?token={}", agent.running().addr, token(&agent));
+    // 8 MB against the 1 MiB limit: the agent stops reading after the frame's header.
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let sending = ws.send(Message::text("x".repeat(8 * 1024 * 1024)));
+    let _ = tokio::time::timeout(Duration::from_secs(5), sending).await;
+    let close = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(Some(f)))) => return Some(u16::from(f.code)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("the connection failed instead of closing: {e}"),
+                None => return None,
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(close, Some(1009));
+
+    // Invalid UTF-8 in a text frame, written by hand (tungstenite would not send it).
+    let (ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let mut tcp = match ws.into_inner() {
+        tokio_tungstenite::MaybeTlsStream::Plain(tcp) => tcp,
+        _ => unreachable!("plain ws"),
+    };
+    // FIN + text opcode, masked, 2 bytes of payload: 0xC3 0x28 (not UTF-8).
+    let mask = [1u8, 2, 3, 4];
+    let payload = [0xC3u8 ^ mask[0], 0x28 ^ mask[1]];
+    let mut frame = vec![0x81, 0x80 | 2];
+    frame.extend_from_slice(&mask);
+    frame.extend_from_slice(&payload);
+    tcp.write_all(&frame).await.unwrap();
+    let mut head = [0u8; 4];
+    tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut head))
+        .await
+        .expect("an answer")
+        .expect("a close frame, not a reset");
+    assert_eq!(head[0], 0x88, "a close frame");
+    assert_eq!(u16::from_be_bytes([head[2], head[3]]), 1007);
+}

@@ -105,7 +105,18 @@ fn vendored_schemas_are_the_published_ones() {
     // When the FDC3 reference copy is beside the repository, the vendored files must equal it.
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fdc3/schemas");
     if !shared.exists() {
-        eprintln!("skipped: {} not present", shared.display());
+        // A clone without the FDC3 reference beside it: fail, unless told to skip on purpose
+        // (as the conformance run is), and then say so in capitals.
+        assert!(
+            std::env::var("INTERLOG_SKIP_SHARED").as_deref() == Ok("1"),
+            "{} is missing: the vendored schemas cannot be compared with the published ones \
+             (put the FDC3 reference there, or set INTERLOG_SKIP_SHARED=1 to skip this on purpose)",
+            shared.display()
+        );
+        eprintln!(
+            "SKIPPED ON PURPOSE (INTERLOG_SKIP_SHARED=1): the vendored schemas were not compared with {}",
+            shared.display()
+        );
         return;
     }
     for (dir, files) in [("api", bundled::API), ("context", bundled::CONTEXT)] {

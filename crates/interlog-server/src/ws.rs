@@ -186,11 +186,15 @@ async fn connection(stream: TcpStream, slot: Slot, handle: AgentHandle, settings
             }
         }
         let _ = sink.close().await;
+        sink
     });
 
     let deadline = tokio::time::sleep(settings.handshake_timeout);
     tokio::pin!(deadline);
     let mut identity_checked = false;
+    // Closed for what the app sent: the rest of its frame is still on the way, and must be read
+    // (and dropped) so that the app gets the close code rather than a reset connection.
+    let mut unread_input = false;
     loop {
         tokio::select! {
             frame = stream.next() => match frame {
@@ -214,6 +218,13 @@ async fn connection(stream: TcpStream, slot: Slot, handle: AgentHandle, settings
                 Some(Err(WsError::Capacity(e))) => {
                     tracing::warn!(conn = conn.0, error = %e, "frame over the size limit; closing");
                     let _ = local_tx.send(Outgoing::Close { code: 1009, reason: "frame too large".into() });
+                    unread_input = true;
+                    break;
+                }
+                Some(Err(WsError::Utf8(e))) => {
+                    tracing::warn!(conn = conn.0, error = %e, "text frame that is not UTF-8; closing");
+                    let _ = local_tx.send(Outgoing::Close { code: 1007, reason: "text frame not UTF-8".into() });
+                    unread_input = true;
                     break;
                 }
                 Some(Err(e)) => {
@@ -244,10 +255,25 @@ async fn connection(stream: TcpStream, slot: Slot, handle: AgentHandle, settings
     drop(local_tx);
     // A writer stuck on an app that does not read is not waited for long.
     let writer_abort = writer.abort_handle();
-    if tokio::time::timeout(Duration::from_secs(2), writer)
-        .await
-        .is_err()
-    {
-        writer_abort.abort();
+    match tokio::time::timeout(Duration::from_secs(2), writer).await {
+        Ok(Ok(sink)) if unread_input => {
+            if let Ok(ws) = stream.reunite(sink) {
+                drain(ws.into_inner()).await;
+            }
+        }
+        Ok(_) => {}
+        Err(_) => writer_abort.abort(),
     }
+}
+
+/// Reads and drops what the app still sends (for at most a second) after the close frame went
+/// out, so that closing does not reset the connection under a frame it is still writing.
+async fn drain(mut tcp: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = tcp.shutdown().await;
+    let mut buf = vec![0u8; 64 * 1024];
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {}
+    })
+    .await;
 }

@@ -14,6 +14,26 @@ const ROW_COLUMNS: &str = "r.id, r.raise_key, r.raised_at_ms, r.intent, r.contex
     r.handler_instance, r.resolution, r.state, r.result_status, r.error, r.record_id";
 const ROW_COLUMN_COUNT: usize = 17;
 
+/// A page of the history without a search: a range scan of the primary key.
+fn list_sql() -> String {
+    format!(
+        "SELECT {ROW_COLUMNS} FROM raises r
+         WHERE r.id >= :low AND r.id < :high
+           AND r.raised_at_ms >= :since AND r.raised_at_ms < :until
+         ORDER BY r.id DESC LIMIT :limit"
+    )
+}
+
+/// A page of search matches: the FTS table drives, walking its rowids downwards.
+fn search_sql() -> String {
+    format!(
+        "SELECT {ROW_COLUMNS} FROM raises_fts JOIN raises r ON r.id = raises_fts.rowid
+         WHERE raises_fts MATCH :matcher AND raises_fts.rowid >= :low AND raises_fts.rowid < :high
+           AND r.raised_at_ms >= :since AND r.raised_at_ms < :until
+         ORDER BY raises_fts.rowid DESC LIMIT :limit"
+    )
+}
+
 /// One page of history, newest first.
 pub(crate) fn list(conn: &Connection, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
     let limit = i64::from(q.effective_limit());
@@ -26,12 +46,7 @@ pub(crate) fn list(conn: &Connection, q: &HistoryQuery) -> Result<Vec<HistoryRow
     let rows = match q.search.as_deref().and_then(fts_query) {
         Some(matcher) => search(&snapshot, &matcher, &period, limit)?,
         None => {
-            let mut stmt = snapshot.prepare_cached(&format!(
-                "SELECT {ROW_COLUMNS} FROM raises r
-                 WHERE r.id >= :low AND r.id < :high
-                   AND r.raised_at_ms >= :since AND r.raised_at_ms < :until
-                 ORDER BY r.id DESC LIMIT :limit"
-            ))?;
+            let mut stmt = snapshot.prepare_cached(&list_sql())?;
             let rows = stmt.query_map(period.params(&limit).as_slice(), history_row)?;
             rows.collect::<Result<Vec<_>, _>>()?
         }
@@ -114,12 +129,7 @@ fn search(
     let mut params = period.params(&limit);
     params.push((":matcher", &matcher));
     let mut rows = conn
-        .prepare_cached(&format!(
-            "SELECT {ROW_COLUMNS} FROM raises_fts JOIN raises r ON r.id = raises_fts.rowid
-             WHERE raises_fts MATCH :matcher AND raises_fts.rowid >= :low AND raises_fts.rowid < :high
-               AND r.raised_at_ms >= :since AND r.raised_at_ms < :until
-             ORDER BY raises_fts.rowid DESC LIMIT :limit"
-        ))?
+        .prepare_cached(&search_sql())?
         .query_map(params.as_slice(), history_row)?
         .collect::<Result<Vec<_>, _>>()?;
     let waiting: bool = conn
@@ -388,22 +398,42 @@ mod tests {
     fn search_pages_walk_the_fts_index_backwards() {
         let mut conn = Connection::open_in_memory().expect("db");
         migrate(&mut conn).expect("migrate");
-        let plan: Vec<String> = conn
-            .prepare(&format!(
-                "EXPLAIN QUERY PLAN SELECT {ROW_COLUMNS} FROM raises_fts JOIN raises r ON r.id = raises_fts.rowid
-                 WHERE raises_fts MATCH ?1 AND raises_fts.rowid < ?2
-                 ORDER BY raises_fts.rowid DESC LIMIT ?3"
-            ))
-            .expect("prepare")
-            .query_map(params!["\"x\"*", 10, 10], |r| r.get::<_, String>(3))
-            .expect("plan")
-            .collect::<Result<_, _>>()
-            .expect("rows");
+        // The very statements `list` and `search` run, bound as they bind them.
+        let plan_of = |sql: &str, with_matcher: bool| -> Vec<String> {
+            let mut stmt = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("prepare");
+            let mut named: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
+                (":low", &0i64),
+                (":high", &i64::MAX),
+                (":since", &i64::MIN),
+                (":until", &i64::MAX),
+                (":limit", &10i64),
+            ];
+            if with_matcher {
+                named.push((":matcher", &"\"x\"*"));
+            }
+            stmt.query_map(named.as_slice(), |r| r.get::<_, String>(3))
+                .expect("plan")
+                .collect::<Result<_, _>>()
+                .expect("rows")
+        };
+        let plan = plan_of(&search_sql(), true);
         // A temp b-tree would mean sorting every match before the LIMIT applies.
         assert!(
             plan.iter().all(|step| !step.contains("TEMP B-TREE")),
             "{plan:?}"
         );
         assert!(plan[0].contains("VIRTUAL TABLE"), "{plan:?}");
+        // The unsearched page walks the primary key backwards, without sorting either.
+        let plan = plan_of(&list_sql(), false);
+        assert!(
+            plan.iter().all(|step| !step.contains("TEMP B-TREE")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.iter().any(|step| step.contains("INTEGER PRIMARY KEY")),
+            "{plan:?}"
+        );
     }
 }

@@ -9,14 +9,10 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { SAMPLE_APPD } from '../lib/agent-process.mjs';
 
-// The repository's copy of the FDC3 2.2 schemas (the agent builds against it); the shared
-// FDC3 checkout as a fallback.
+// The repository's copy of the FDC3 2.2 schemas (the agent builds against it).
 const APPD_SCHEMA =
   process.env.FDC3_APPD_SCHEMA ??
-  [
-    fileURLToPath(new URL('../../../crates/interlog-core/schemas/appd.schema.json', import.meta.url)),
-    '/work/shared/fdc3/schemas/appd.schema.json',
-  ].find(f => fs.existsSync(f));
+  fileURLToPath(new URL('../../../crates/interlog-core/schemas/appd.schema.json', import.meta.url));
 const readJson = file => JSON.parse(fs.readFileSync(file, 'utf8'));
 
 /**
