@@ -53,7 +53,7 @@ pub async fn history_detail(
 /// Why the ledger cannot write right now, or `None` while it can (see `Ledger::health`).
 #[tauri::command]
 pub fn ledger_health(state: State<'_, DesktopState>) -> Option<String> {
-    state.handle.ledger().health().borrow().clone()
+    state.handle.storage_health().current()
 }
 
 #[tauri::command]

@@ -57,16 +57,14 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
 /// Tells the history window whenever the ledger stops or starts being able to write (a full
 /// disk, a lock held elsewhere): the user must know that raises are being held.
 pub fn forward_ledger_health(app: AppHandle, handle: &AgentHandle) {
-    let mut health = handle.ledger().health();
+    let mut health = handle.storage_health();
     tauri::async_runtime::spawn(async move {
-        while health.changed().await.is_ok() {
-            let now = health.borrow_and_update().clone();
-            let _ = app.emit_to(MAIN, "ledger-health", now);
+        while health.changed().await {
+            let _ = app.emit_to(MAIN, "ledger-health", health.current());
         }
     });
 }
 
-/// Relays the agent's UI events to the windows for as long as the app runs.
 /// The resolver window shows `view` (and comes to the front), or hides when there is none.
 fn show_resolver<R: tauri::Runtime>(
     app: &AppHandle<R>,
@@ -88,6 +86,7 @@ fn show_resolver<R: tauri::Runtime>(
     }
 }
 
+/// Relays the agent's UI events to the windows for as long as the app runs.
 pub fn forward_agent_events(app: AppHandle, handle: AgentHandle, icons: IconCache) {
     let mut events = handle.subscribe_ui();
     tauri::async_runtime::spawn(async move {

@@ -9,7 +9,8 @@ use crate::{example_context, TestAgent, CHAT};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn history_limit_above_a_page_returns_every_row_asked_for() {
-    let agent = TestAgent::start().await;
+    // More raises than one app's budget for a minute allows.
+    let agent = TestAgent::start_with(|c| c.agent.raise_budget.per_minute = 100_000).await;
     let mut chat = agent.connect(CHAT).await;
     let raises = 1_050;
     // Sent all at once, answered in one go: many raises share a commit.

@@ -252,3 +252,38 @@ async fn refused_raises_do_not_fill_the_ledger_with_their_payloads() {
         .iter()
         .all(|r| r.error.as_deref() == Some("MalformedContext")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn below_the_free_space_watermark_raises_are_refused_and_the_window_told_why() {
+    // A watermark no disk can meet: the disk is "low" from the start.
+    let agent = TestAgent::start_with(|c| c.min_free_disk_bytes = u64::MAX).await;
+    let mut chat = agent.connect(CHAT).await;
+    let health = agent.running().handle.storage_health();
+    let until = Instant::now() + Duration::from_secs(5);
+    while health.current().is_none() {
+        assert!(Instant::now() < until, "the low disk was never reported");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let said = health.current().unwrap();
+    assert!(said.contains("free on the disk"), "{said}");
+    let r = chat
+        .call(
+            "raiseIntentRequest",
+            json!({"intent": "CreateInteraction", "context": crate::example_context(),
+                   "app": {"appId": "interlog.log"}}),
+        )
+        .await;
+    assert_eq!(r["payload"]["error"], "IntentDeliveryFailed", "{r}");
+    let rows = agent
+        .running()
+        .handle
+        .ledger()
+        .list(&interlog_store::HistoryQuery::default())
+        .unwrap();
+    assert_eq!(
+        rows[0].resolution.as_deref(),
+        Some("disk_low"),
+        "{:?}",
+        rows[0]
+    );
+}

@@ -34,6 +34,8 @@ pub struct AgentConfig {
     /// A launched web app's page that has loaded but added no listener is taken as set up
     /// after this long (one that adds a listener is set up at once).
     pub page_settle_ms: Millis,
+    /// What each app may raise (rate and context size); Interlog's own apps are not limited.
+    pub raise_budget: crate::agent::RaiseBudget,
 }
 
 impl Default for AgentConfig {
@@ -53,6 +55,7 @@ impl Default for AgentConfig {
             launch_web: false,
             launch_timeout_ms: 20_000,
             page_settle_ms: 500,
+            raise_budget: crate::agent::RaiseBudget::default(),
         }
     }
 }

@@ -158,6 +158,35 @@ pub fn object(pairs: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
     Value::Object(map)
 }
 
+/// About how many bytes `v` takes as JSON text, without writing it: exact for the structure
+/// and for strings without escapes, numbers counted at their usual width.
+pub fn approx_json_bytes(v: &Value) -> usize {
+    match v {
+        Value::Null => 4,
+        Value::Bool(b) => {
+            if *b {
+                4
+            } else {
+                5
+            }
+        }
+        Value::Number(_) => 8,
+        Value::String(s) => s.len() + 2,
+        Value::Array(items) => {
+            2 + items
+                .iter()
+                .map(|i| approx_json_bytes(i) + 1)
+                .sum::<usize>()
+        }
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| k.len() + 4 + approx_json_bytes(v))
+                .sum::<usize>()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

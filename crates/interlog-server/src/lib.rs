@@ -9,6 +9,7 @@ pub mod appd_source;
 pub mod builtin_log;
 pub mod client;
 pub mod discovery;
+pub mod disk_guard;
 mod fd_limit;
 pub mod icons;
 mod ledger_map;
@@ -51,6 +52,8 @@ pub struct ServerConfig {
     pub max_queued_bytes: usize,
     /// How long a directory URL may take to answer before it is skipped.
     pub directory_fetch_timeout: Duration,
+    /// Below this much free space on the ledger's disk, new raises are refused.
+    pub min_free_disk_bytes: u64,
     pub agent: AgentConfig,
 }
 
@@ -67,6 +70,7 @@ impl ServerConfig {
             limits: admission::AdmissionLimits::default(),
             max_queued_bytes: outbox::DEFAULT_MAX_QUEUED_BYTES,
             directory_fetch_timeout: appd_source::FETCH_TIMEOUT,
+            min_free_disk_bytes: disk_guard::DEFAULT_MIN_FREE_BYTES,
             agent: AgentConfig::default(),
         }
     }
@@ -183,6 +187,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
         web: None,
     };
     let handle = AgentHandle::spawn(agent, ledger, launcher, config.max_queued_bytes);
+    disk_guard::spawn(
+        handle.clone(),
+        config.data_dir.clone(),
+        config.min_free_disk_bytes,
+        disk_guard::CHECK_EVERY,
+    );
 
     let listener = TcpListener::bind(("127.0.0.1", config.port))
         .await

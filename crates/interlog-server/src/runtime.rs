@@ -60,6 +60,29 @@ enum Command {
     Panic,
 }
 
+/// The ledger's health and the disk's, as one message for the history window.
+pub struct StorageHealth {
+    ledger: tokio::sync::watch::Receiver<Option<String>>,
+    disk: tokio::sync::watch::Receiver<Option<String>>,
+}
+
+impl StorageHealth {
+    pub fn current(&self) -> Option<String> {
+        self.ledger
+            .borrow()
+            .clone()
+            .or_else(|| self.disk.borrow().clone())
+    }
+
+    /// Waits for either to change; false once neither can any more.
+    pub async fn changed(&mut self) -> bool {
+        tokio::select! {
+            r = self.ledger.changed() => r.is_ok(),
+            r = self.disk.changed() => r.is_ok(),
+        }
+    }
+}
+
 /// Whether the agent task is still running, and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentStatus {
@@ -79,6 +102,8 @@ pub struct AgentHandle {
     ledger: Ledger,
     next_conn: Arc<AtomicU64>,
     status: tokio::sync::watch::Receiver<AgentStatus>,
+    /// Why the disk keeps new raises out, while it does.
+    disk: Arc<tokio::sync::watch::Sender<Option<String>>>,
 }
 
 pub fn now_ms() -> Millis {
@@ -106,6 +131,7 @@ impl AgentHandle {
             ledger: ledger.clone(),
             next_conn: Arc::new(AtomicU64::new(1)),
             status,
+            disk: Arc::new(tokio::sync::watch::Sender::new(None)),
         };
         let task = AgentTask {
             agent,
@@ -139,6 +165,22 @@ impl AgentHandle {
             let _ = status_tx.send(status);
         });
         handle
+    }
+
+    /// The ledger's disk went below its watermark (`Some`: why, for the user) or back above it.
+    pub fn set_disk_low(&self, why: Option<String>) {
+        let low = why.is_some();
+        self.disk.send_replace(why);
+        let _ = self.tx.send(Command::Input(Input::DiskLow { low }));
+    }
+
+    /// What keeps the ledger from taking interactions now, if anything: the ledger's own trouble
+    /// (writes held) first, else a low disk. `changed()` on it wakes on either.
+    pub fn storage_health(&self) -> StorageHealth {
+        StorageHealth {
+            ledger: self.ledger.health(),
+            disk: self.disk.subscribe(),
+        }
     }
 
     /// Completes when the agent task has ended: how it ended.

@@ -28,6 +28,10 @@ pub struct Settings {
     pub handshake_timeout_ms: Option<u64>,
     pub max_frame_bytes: Option<usize>,
     pub launch_native: Option<bool>,
+    /// What each app may raise: `{"perMinute": 600, "maxContextBytes": 262144}`.
+    pub raise_budget: Option<interlog_core::agent::RaiseBudget>,
+    /// Below this much free space on the ledger's disk, new raises are refused.
+    pub min_free_disk_bytes: Option<u64>,
 }
 
 pub fn settings_path(data_dir: &Path) -> PathBuf {
@@ -143,11 +147,23 @@ impl Settings {
         if let Some(v) = self.launch_native {
             a.launch_native = v;
         }
+        if let Some(mut budget) = self.raise_budget {
+            if budget.per_minute == 0 {
+                problems.push(
+                    "settings: raiseBudget.perMinute 0 would refuse every raise; using 1".into(),
+                );
+                budget.per_minute = 1;
+            }
+            a.raise_budget = budget;
+        }
         if let Some(ms) = self.handshake_timeout_ms {
             config.handshake_timeout = std::time::Duration::from_millis(ms);
         }
         if let Some(bytes) = self.max_frame_bytes {
             config.max_frame_bytes = bytes;
+        }
+        if let Some(bytes) = self.min_free_disk_bytes {
+            config.min_free_disk_bytes = bytes;
         }
         problems
     }
@@ -172,7 +188,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             settings_path(dir.path()),
-            r#"{"resolverTimeoutMs": 30000, "listenerTimeoutMs": 1000, "resultTimeoutMs": -5, "maxFrameBytes": 2048}"#,
+            r#"{"resolverTimeoutMs": 30000, "listenerTimeoutMs": 1000, "resultTimeoutMs": -5, "maxFrameBytes": 2048,
+                "raiseBudget": {"perMinute": 30, "maxContextBytes": 4096}}"#,
         )
         .unwrap();
         let (settings, problems) = load(dir.path());
@@ -186,6 +203,8 @@ mod tests {
         );
         assert_eq!(c.agent.result_timeout_ms, 300_000, "default kept");
         assert_eq!(c.max_frame_bytes, 2048);
+        assert_eq!(c.agent.raise_budget.per_minute, 30);
+        assert_eq!(c.agent.raise_budget.max_context_bytes, 4096);
         assert_eq!(problems.len(), 2, "{problems:?}");
     }
 

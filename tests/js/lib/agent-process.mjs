@@ -38,7 +38,11 @@ function shellQuote(s) {
  * @returns {Promise<{info: object, runtimeDir: string, dataDir: string, child: import('node:child_process').ChildProcess,
  *   log: () => string, stop: () => Promise<void>}>}
  */
-export async function startAgent(command, { appd = SAMPLE_APPD, extraArgs = [], env = {}, runtimeDir: givenRuntimeDir, startTimeoutMs = 30_000, label = 'agent' } = {}) {
+/**
+ * `settings`: written as the data folder's settings.json before the start (Interlog reads it;
+ * another agent ignores it).
+ */
+export async function startAgent(command, { appd = SAMPLE_APPD, extraArgs = [], env = {}, runtimeDir: givenRuntimeDir, startTimeoutMs = 30_000, label = 'agent', settings } = {}) {
   // A fresh runtime folder (agent.json) and data folder (the agent's database) per start, so
   // runs never touch a real agent's files and several agents can run side by side.
   // A caller-given runtime folder is used as is (and left in place on stop).
@@ -47,6 +51,7 @@ export async function startAgent(command, { appd = SAMPLE_APPD, extraArgs = [], 
   const dataDir = path.join(baseDir, 'data');
   if (!givenRuntimeDir) fs.mkdirSync(runtimeDir, { mode: 0o700 });
   fs.mkdirSync(dataDir, { mode: 0o700 });
+  if (settings) fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(settings));
   const full = [command, '--appd', shellQuote(appd), '--port', '0', ...extraArgs.map(shellQuote)].join(' ');
   const child = spawn('sh', ['-c', full], {
     detached: true,

@@ -17,7 +17,7 @@ use super::{ConnId, Effect, Parts, Request, Step, Timer};
 use crate::context_schema::validate_context;
 use crate::directory::AppRecord;
 use crate::errors::Fdc3Error;
-use crate::message::{app_identifier, opt_str, AppTarget};
+use crate::message::{app_identifier, opt_str, AppTarget, Millis};
 
 /// The most of a refused raise's context the ledger keeps whole (JSON bytes).
 pub const REFUSED_CONTEXT_BYTES: usize = 8 * 1024;
@@ -70,8 +70,26 @@ pub struct Raises {
     by_key: HashMap<String, Raise>,
     /// intentEvent's eventUuid → raise key, to match the handler's result.
     by_event: HashMap<String, String>,
+    /// What each app has left to raise.
+    budgets: super::budget::Budgets,
     /// The options behind each resolver request, by resolver id.
     pending_options: HashMap<String, Vec<RaiseOption>>,
+    /// The ledger's disk is low: raises are refused.
+    disk_low: bool,
+}
+
+impl Raises {
+    pub(crate) fn set_disk_low(&mut self, low: bool) {
+        if low != self.disk_low {
+            let now = if low {
+                "low: raises are refused"
+            } else {
+                "no longer low"
+            };
+            tracing::warn!("the ledger's disk is {now}");
+        }
+        self.disk_low = low;
+    }
 }
 
 /// Does a declared `resultType` satisfy a requested one? `channel` matches every typed
@@ -361,7 +379,17 @@ impl Parts<'_> {
                 resolver_id: String::new(),
             },
         };
-        let decision = self.decide(r, intent.as_deref(), &context, target_value.as_ref());
+        let decision = match self.spend_budget(&raiser_app, &context, step.now) {
+            // Nothing accepted can be lost for want of room: new raises wait for the disk.
+            Ok(()) if self.intents.disk_low => {
+                Err((Fdc3Error::IntentDeliveryFailed, Resolution::DiskLow))
+            }
+            Ok(()) => self.decide(r, intent.as_deref(), &context, target_value.as_ref()),
+            Err(over) => {
+                tracing::warn!(app = %raiser_app, ?over, "raise over the app's budget: refused");
+                Err((over.error(), Resolution::OverBudget))
+            }
+        };
         let candidates = match &decision {
             Ok((options, _)) => Value::Array(options.iter().map(RaiseOption::wire).collect()),
             Err(_) => json!([]),
@@ -403,6 +431,21 @@ impl Parts<'_> {
                 }
             }
         }
+    }
+
+    /// Takes a raise from the app's budget (Interlog's own apps have none).
+    fn spend_budget(
+        &mut self,
+        app_id: &str,
+        context: &Value,
+        now: Millis,
+    ) -> Result<(), super::budget::OverBudget> {
+        if crate::builtin::in_process_only(app_id) {
+            return Ok(());
+        }
+        self.intents
+            .budgets
+            .spend(self.config.raise_budget, app_id, context, now)
     }
 
     /// Which options a raise has, or the error it ends with.

@@ -18,6 +18,10 @@ pub enum Resolution {
     TimedOut,
     Unavailable,
     NoCandidates,
+    /// Refused: the raiser was over its budget (too many raises, or too large a context).
+    OverBudget,
+    /// Refused: the ledger's disk was below its free-space watermark.
+    DiskLow,
 }
 
 impl Resolution {
@@ -31,6 +35,8 @@ impl Resolution {
             Resolution::TimedOut => "timed_out",
             Resolution::Unavailable => "unavailable",
             Resolution::NoCandidates => "no_candidates",
+            Resolution::OverBudget => "over_budget",
+            Resolution::DiskLow => "disk_low",
         }
     }
 }

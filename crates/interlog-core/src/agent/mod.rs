@@ -6,6 +6,7 @@
 //! in the ledger, show the resolver, wake me at T). It does no I/O and reads no clock, so every
 //! scenario is a deterministic unit test; the runtime in `interlog-server` carries effects out.
 
+mod budget;
 mod channels;
 mod identity;
 mod intents;
@@ -16,6 +17,7 @@ mod state;
 
 use serde_json::Value;
 
+pub use budget::{OverBudget, RaiseBudget};
 pub use launch::LaunchRequest;
 pub use launch::LaunchTarget;
 pub use ledger::{LedgerEvent, Resolution, ResultOutcome};
@@ -64,6 +66,11 @@ pub enum Input {
     /// The connection closed (or failed); its instance ends.
     Closed {
         conn: ConnId,
+    },
+    /// The ledger's disk is (or no longer is) below its free-space watermark: while it is, raises
+    /// are refused (and recorded as such, briefly) instead of taking what room is left.
+    DiskLow {
+        low: bool,
     },
     /// The page of a window connection finished loading (its launch, if any, completes).
     PageLoaded {
@@ -286,6 +293,7 @@ impl Parts<'_> {
                 self.launches.forget(conn);
             }
             Input::PageLoaded { conn } => self.on_page_loaded(conn, step),
+            Input::DiskLow { low } => self.intents.set_disk_low(low),
             Input::Resolver { id, choice } => self.on_resolver_choice(&id, choice, step),
             Input::Timer(Timer::Heartbeat) => self.on_heartbeat(step),
             Input::Timer(Timer::ResolverDeadline { id }) => self.on_resolver_deadline(&id, step),

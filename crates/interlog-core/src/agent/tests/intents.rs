@@ -927,3 +927,95 @@ fn a_finished_raise_cancels_its_deadlines() {
         .iter()
         .any(|c| matches!(c, Timer::ResultDeadline { .. })));
 }
+
+/// An app over its raise budget is refused with an FDC3 error, on record as over budget; other
+/// apps and Interlog's own are not held back by it.
+#[test]
+fn raises_over_an_apps_budget_are_refused_and_recorded() {
+    let config = AgentConfig {
+        raise_budget: crate::agent::RaiseBudget {
+            per_minute: 3,
+            max_context_bytes: 2048,
+        },
+        ..AgentConfig::default()
+    };
+    let mut t = ChatAndCrm::with_config(config);
+    let raise = |t: &mut ChatAndCrm, context: Value| {
+        let req = t.s.request(
+            t.chat,
+            "raiseIntentRequest",
+            json!({"intent": "CreateInteraction", "context": context}),
+        );
+        (req, t.s.take())
+    };
+    for _ in 0..3 {
+        let (_, fx) = raise(&mut t, interaction());
+        assert!(
+            sent(&fx, t.chat)
+                .iter()
+                .all(|m| m["payload"].get("error").is_none()),
+            "{}",
+            dump(&fx)
+        );
+    }
+    let (req, fx) = raise(&mut t, interaction());
+    check(
+        &fx,
+        &[msg(t.chat, "raiseIntentResponse")
+            .answers(&req)
+            .error("IntentDeliveryFailed")],
+    );
+    assert!(records(&fx).iter().any(|r| matches!(
+        r,
+        LedgerEvent::Resolved {
+            resolution: Resolution::OverBudget,
+            ..
+        }
+    )));
+    // A minute later the budget is back.
+    t.s.advance(60_000);
+    let (_, fx) = raise(&mut t, interaction());
+    assert!(sent(&fx, t.chat)
+        .iter()
+        .all(|m| m["payload"].get("error").is_none()));
+    // Too large a context is refused whatever the rate.
+    let mut big = interaction();
+    big["description"] = json!("x".repeat(4096));
+    let (req, fx) = raise(&mut t, big);
+    check(
+        &fx,
+        &[msg(t.chat, "raiseIntentResponse")
+            .answers(&req)
+            .error("MalformedContext")],
+    );
+}
+
+/// While the ledger's disk is below its watermark, raises are refused (on record, as such)
+/// rather than accepted into a ledger that may not hold them; afterwards they are taken again.
+#[test]
+fn raises_are_refused_while_the_disk_is_low() {
+    let mut t = ChatAndCrm::new();
+    t.s.handle(Input::DiskLow { low: true });
+    let req = t.s.request(
+        t.chat,
+        "raiseIntentRequest",
+        json!({"intent": "CreateInteraction", "context": interaction()}),
+    );
+    let fx = t.s.take();
+    check(
+        &fx,
+        &[msg(t.chat, "raiseIntentResponse")
+            .answers(&req)
+            .error("IntentDeliveryFailed")],
+    );
+    assert!(records(&fx).iter().any(|r| matches!(
+        r,
+        LedgerEvent::Resolved {
+            resolution: Resolution::DiskLow,
+            ..
+        }
+    )));
+    t.s.handle(Input::DiskLow { low: false });
+    let (_, event) = t.delivered();
+    assert_eq!(event["type"], "intentEvent");
+}
