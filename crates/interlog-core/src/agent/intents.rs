@@ -57,6 +57,8 @@ enum Stage {
 #[derive(Debug, Clone)]
 pub struct Raise {
     key: String,
+    /// Kept with the raise: the raiser may have left by the time it is delivered.
+    raiser_app: String,
     raiser_instance: String,
     raiser_conn: ConnId,
     request_uuid: String,
@@ -370,6 +372,7 @@ impl Parts<'_> {
             .unwrap_or_default();
         let raise = Raise {
             key: key.clone(),
+            raiser_app: raiser_app.clone(),
             raiser_instance: r.instance_id.clone(),
             raiser_conn: r.conn,
             request_uuid: r.request_uuid.to_owned(),
@@ -709,11 +712,6 @@ impl Parts<'_> {
             }
             return;
         }
-        let raiser_app = self
-            .state
-            .get(&raise.raiser_instance)
-            .map(|i| i.app_id.clone())
-            .unwrap_or_default();
         step.record(LedgerEvent::Resolved {
             key: key.to_owned(),
             at_ms: step.now,
@@ -727,7 +725,7 @@ impl Parts<'_> {
             json!({
                 "intent": option.intent,
                 "context": raise.context,
-                "originatingApp": app_identifier(&raiser_app, &raise.raiser_instance),
+                "originatingApp": app_identifier(&raise.raiser_app, &raise.raiser_instance),
                 "raiseIntentRequestUuid": raise.request_uuid,
             }),
         );
