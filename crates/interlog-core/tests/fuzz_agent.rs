@@ -687,8 +687,9 @@ fn context_for(c: &Ctx, intent: Option<&str>) -> Value {
 // The model and the checks.
 // ---------------------------------------------------------------------------------------------
 
-/// What the agent does today that the invariants, read strictly, forbid.
-/// `agent_invariants_hold` tolerates both (narrowly); each ignored test checks one strictly.
+/// Relaxations of the invariants, for what the agent once did that they forbid (both fixed:
+/// `agent_invariants_hold` now runs strictly; each was found by this fuzzer, and the tests
+/// named after them replay the shrunk cases).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Lenience {
     /// Invariant 2: the answer to a request (a raise, its result, an `open`) whose requester's
@@ -703,9 +704,9 @@ struct Lenience {
     no_second_window_claims: bool,
 }
 
-const LENIENT: Lenience = Lenience {
-    answers_to_departed: true,
-    no_second_window_claims: true,
+const STRICT: Lenience = Lenience {
+    answers_to_departed: false,
+    no_second_window_claims: false,
 };
 
 #[derive(Debug, Default)]
@@ -1737,7 +1738,9 @@ impl Harness {
             }
             LedgerEvent::Completed { key, .. } => {
                 if let Some((conn, uuid)) = self.raise_by_key.get(key).cloned() {
-                    let open = self.conns[&conn].open;
+                    // Still there at the end of this input: connected and identified (not having
+                    // said goodbye, nor been ended in the same step).
+                    let open = self.conns[&conn].open && self.agent.is_identified(conn);
                     if let Some(r) = self.raises.get_mut(&(conn, uuid)) {
                         r.ended_with_raiser_open = Some(open);
                     }
@@ -1900,27 +1903,25 @@ fn fuzz_agent(lenience: Lenience, corpus: &'static str) {
 
 #[test]
 fn agent_invariants_hold() {
-    fuzz_agent(LENIENT, AGENT_CORPUS);
+    fuzz_agent(STRICT, AGENT_CORPUS);
 }
 
 /// Invariant 2 with no exception. Fails on the current agent; run with `--ignored`.
 #[test]
-#[ignore = "agent bug: it answers a raise/open whose requester's connection has closed (Lenience::answers_to_departed)"]
 fn agent_never_answers_a_departed_connection() {
     let lenience = Lenience {
         answers_to_departed: false,
-        ..LENIENT
+        ..STRICT
     };
     fuzz_agent(lenience, DEPARTED_CORPUS);
 }
 
 /// Invariant 6 for windows too. Fails on the current agent; run with `--ignored`.
 #[test]
-#[ignore = "agent bug: a second window connection takes a pending launch's identity while the first holds it (Lenience::no_second_window_claims)"]
 fn one_launched_identity_one_window() {
     let lenience = Lenience {
         no_second_window_claims: false,
-        ..LENIENT
+        ..STRICT
     };
     fuzz_agent(lenience, WINDOW_CORPUS);
 }
@@ -2140,7 +2141,7 @@ fn intent_event_names_a_raiser_that_left() {
             },
         },
     ];
-    let stats = run_case(NO_FLAGS, &steps, LENIENT).unwrap_or_else(|e| panic!("{e}"));
+    let stats = run_case(NO_FLAGS, &steps, STRICT).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(stats.delivered, 1, "{stats:?}");
 }
 
@@ -2149,7 +2150,6 @@ fn intent_event_names_a_raiser_that_left() {
 /// owed fails, and the agent sends that `raiseIntentResultResponse` (NoResultReturned) to
 /// the connection that just closed.
 #[test]
-#[ignore = "agent bug: answers go to a requester whose connection closed (see Lenience)"]
 fn a_closed_self_raiser_is_not_answered() {
     let steps = [
         socket_app(0, Claim::None),
@@ -2170,7 +2170,7 @@ fn a_closed_self_raiser_is_not_answered() {
     ];
     let strict = Lenience {
         answers_to_departed: false,
-        ..LENIENT
+        ..STRICT
     };
     run_case(NO_FLAGS, &steps, strict).unwrap_or_else(|e| panic!("{e}"));
 }
@@ -2181,7 +2181,6 @@ fn a_closed_self_raiser_is_not_answered() {
 /// pending) a second connection of the window quotes the same identity and is admitted as the
 /// same instance while the first still holds it.
 #[test]
-#[ignore = "agent bug: two window connections hold one launched identity (see Lenience)"]
 fn a_second_window_connection_cannot_take_a_held_launch_identity() {
     let flags = Flags {
         launch_web: true,
@@ -2206,7 +2205,7 @@ fn a_second_window_connection_cannot_take_a_held_launch_identity() {
     ];
     let strict = Lenience {
         no_second_window_claims: false,
-        ..LENIENT
+        ..STRICT
     };
     run_case(flags, &steps, strict).unwrap_or_else(|e| panic!("{e}"));
 }
@@ -2223,7 +2222,7 @@ fn fuzzer_reaches_deep_states() {
         .unwrap_or(100);
     for _ in 0..cases {
         let (flags, steps) = arb_case().new_tree(&mut runner).expect("a case").current();
-        let stats = run_case(flags, &steps, LENIENT).unwrap_or_else(|e| panic!("{e}"));
+        let stats = run_case(flags, &steps, STRICT).unwrap_or_else(|e| panic!("{e}"));
         total.add(&stats);
     }
     eprintln!("{total:#?}");

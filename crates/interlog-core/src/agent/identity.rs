@@ -69,6 +69,11 @@ impl Parts<'_> {
             .and_then(|secret| self.launches.by_secret(secret))
             .filter(|l| claimed_id == Some(l.instance_id.as_str()) && l.transport == transport);
         if let Some(l) = launched {
+            // One identity, one connection: a second process or window quoting the launch's
+            // secret while the first holds it gets nowhere.
+            if self.state.get(&l.instance_id).is_some() {
+                return Err("the launched instance is already connected".into());
+            }
             return Ok((
                 l.app_id.clone(),
                 l.instance_id.clone(),

@@ -488,6 +488,10 @@ impl Parts<'_> {
         let Some(app) = self.directory.get(&target.app_id) else {
             return no(Fdc3Error::TargetAppUnavailable);
         };
+        // Interlog's raisers never listen: waiting for one to would only time out.
+        if crate::builtin::raises_only(&app.app_id) {
+            return no(Fdc3Error::NoAppsFound);
+        }
         let app_takes = |i: &str| app.accepts(i, ctx_type);
         let declared_any = intents.iter().any(|i| app_takes(i));
         if let Some(instance_id) = &target.instance_id {

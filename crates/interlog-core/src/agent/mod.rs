@@ -265,7 +265,18 @@ impl Agent {
             launches: &mut self.launches,
         };
         parts.dispatch(input, &mut step);
-        step.effects
+        let mut effects = step.effects;
+        // An answer owed to an app that has left (a raise that fails because its raiser closed,
+        // a result for one gone) goes nowhere: only handshake replies go to connections without
+        // an instance.
+        effects.retain(|e| match e {
+            Effect::Send { conn, msg } => {
+                self.state.has_instance_on(*conn)
+                    || msg["type"].as_str().is_some_and(|t| t.starts_with("WCP"))
+            }
+            _ => true,
+        });
+        effects
     }
 }
 

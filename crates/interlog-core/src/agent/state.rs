@@ -108,6 +108,10 @@ impl State {
         self.transports.get(&conn).copied().unwrap_or_default()
     }
 
+    pub fn has_instance_on(&self, conn: ConnId) -> bool {
+        self.by_conn.contains_key(&conn)
+    }
+
     pub fn instance_on(&self, conn: ConnId) -> Option<String> {
         self.by_conn.get(&conn).cloned()
     }

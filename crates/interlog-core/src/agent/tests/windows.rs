@@ -303,6 +303,20 @@ fn built_in_identities_are_in_process_only() {
         conn,
         json!({"identityUrl": crate::builtin::CLI_IDENTITY_URL, "actualUrl": crate::builtin::CLI_IDENTITY_URL}),
     );
+    // A raise aimed at it fails at once (it will never listen), not after the listener wait.
+    let (chat, _) = s.connect(CHAT_URL);
+    let aimed = s.request(
+        chat,
+        "raiseIntentRequest",
+        json!({"intent": "CreateInteraction", "context": interaction(),
+               "app": {"appId": "interlog.cli"}}),
+    );
+    check(
+        &s.take(),
+        &[msg(chat, "raiseIntentResponse")
+            .answers(&aimed)
+            .error("NoAppsFound")],
+    );
     let req = s.request(
         conn,
         "addIntentListenerRequest",
