@@ -3,6 +3,8 @@
 //! (WCP5 stays here) and cannot take part in the handshake: its `WCP*` messages are dropped,
 //! and everything it sends is from the window's instance, whatever its `meta.source` says.
 
+use std::sync::Arc;
+
 use interlog_core::agent::{LaunchRequest, Transport};
 use interlog_core::message::iso_time;
 use interlog_core::ConnId;
@@ -11,6 +13,7 @@ use interlog_server::AgentHandle;
 use serde_json::{json, Value};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager, Runtime};
+use tokio::sync::Semaphore;
 
 /// A live connection. Dropping it ends the instance's connection (the agent then ends the
 /// instance, or keeps its identity for the page's next load to take back).
@@ -18,7 +21,13 @@ pub struct Bridge {
     handle: AgentHandle,
     conn: ConnId,
     delivery: JoinHandle<()>,
+    /// The page's places in the agent's queue: a page that floods faster than the agent (or the
+    /// disk) keeps up is refused beyond them instead of growing the queue.
+    places: Arc<Semaphore>,
 }
+
+/// Messages of one page the agent may hold unhandled (or waiting for the disk).
+const MAX_IN_FLIGHT: usize = 4096;
 
 impl Bridge {
     /// Connects the window `label` as the instance `launch` was for, the page being at
@@ -82,6 +91,7 @@ impl Bridge {
             handle: handle.clone(),
             conn,
             delivery,
+            places: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         }
     }
 
@@ -99,7 +109,12 @@ impl Bridge {
         if kind.starts_with("WCP") {
             return Err(PageMessageError::Handshake(kind.to_owned()));
         }
-        self.handle.message(self.conn, message);
+        let place = self
+            .places
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| PageMessageError::Busy)?;
+        self.handle.paced_message(self.conn, message, place);
         Ok(())
     }
 }
@@ -117,4 +132,6 @@ pub enum PageMessageError {
     NoType,
     #[error("{0} is the window's business, not the page's")]
     Handshake(String),
+    #[error("too many messages waiting for the agent: try again")]
+    Busy,
 }

@@ -20,7 +20,13 @@ impl Parts<'_> {
             .cloned()
             .unwrap_or(Value::Null);
         let transport = self.state.transport(conn);
-        match self.identify(transport, msg, step) {
+        // One connection carries one instance for its life.
+        let identified = if self.state.is_spent(conn) {
+            Err("this connection's instance has ended: connect again".to_owned())
+        } else {
+            self.identify(transport, msg, step)
+        };
+        match identified {
             Ok((app_id, instance_id, instance_uuid)) => self.admit(
                 conn,
                 transport,

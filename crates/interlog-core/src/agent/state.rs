@@ -93,6 +93,9 @@ pub struct State {
     transports: HashMap<ConnId, Transport>,
     /// Keyed by instanceUuid.
     ended: HashMap<String, EndedIdentity>,
+    /// Open connections whose instance has ended (goodbye, silence, superseded): one connection
+    /// carries one instance for its life, so nothing owed to the old one reaches a new one.
+    spent: std::collections::HashSet<ConnId>,
 }
 
 impl State {
@@ -102,6 +105,12 @@ impl State {
 
     pub fn disconnected(&mut self, conn: ConnId) {
         self.transports.remove(&conn);
+        self.spent.remove(&conn);
+    }
+
+    /// Has this connection's instance ended (it may not identify again)?
+    pub fn is_spent(&self, conn: ConnId) -> bool {
+        self.spent.contains(&conn)
     }
 
     pub fn transport(&self, conn: ConnId) -> Transport {
@@ -146,6 +155,7 @@ impl State {
         self.order.retain(|id| id != instance_id);
         if self.by_conn.get(&instance.conn).map(String::as_str) == Some(instance_id) {
             self.by_conn.remove(&instance.conn);
+            self.spent.insert(instance.conn);
         }
         self.ended.insert(
             instance.instance_uuid.clone(),

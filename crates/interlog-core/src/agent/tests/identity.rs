@@ -602,3 +602,21 @@ fn optional_string_fields_of_another_type_are_malformed() {
     assert_eq!(m["meta"]["requestUuid"], req.as_str());
     assert!(m["payload"]["listenerUUID"].is_string(), "{m}");
 }
+
+/// One connection carries one instance for its life: after its goodbye it cannot identify
+/// again (what was owed to the old instance could otherwise reach the new one).
+#[test]
+fn a_connection_whose_instance_ended_cannot_identify_again() {
+    let mut s = Scenario::new();
+    let (conn, _) = s.connect(CHAT_URL);
+    s.message(
+        conn,
+        json!({"type": "WCP6Goodbye", "payload": {}, "meta": {"timestamp": "2026-01-01T00:00:00.000Z"}}),
+    );
+    let fx = s.wcp4(
+        conn,
+        json!({"identityUrl": CHAT_URL, "actualUrl": CHAT_URL}),
+    );
+    check(&fx, &[msg(conn, "WCP5ValidateAppIdentityFailedResponse")]);
+    assert!(!s.agent.is_identified(conn));
+}
