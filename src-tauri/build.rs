@@ -4,6 +4,8 @@ fn main() {
     // callable unless a capability grants it: the history and resolver windows get Interlog's
     // own commands (capabilities/default.json); an app's page gets only `hosted_post` and
     // `hosted_close`, granted per window at run time for the app's origin (src/hosted).
+    // The sample apps are compiled in (src/samples): rebuild when they are rebuilt.
+    println!("cargo:rerun-if-changed=ui/dist-samples");
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .capabilities_path_pattern("src-tauri/capabilities/**/*")
@@ -14,6 +16,15 @@ fn main() {
                 "resolver_current",
                 "resolver_choose",
                 "raise_example",
+                "launcher_view",
+                "launcher_open",
+                "instance_focus",
+                "instance_close",
+                "window_show",
+                "sources_list",
+                "sources_check",
+                "sources_add",
+                "sources_remove",
                 "hosted_post",
                 "hosted_close",
             ])),

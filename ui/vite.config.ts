@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
-// Two windows, two HTML entries. Output goes to ui/dist, which tauri.conf.json
+// One HTML entry per window. Output goes to ui/dist, which tauri.conf.json
 // serves through its custom protocol at the root, so absolute asset paths work.
 export default defineConfig({
   root,
@@ -23,9 +23,11 @@ export default defineConfig({
       input: {
         index: resolve(root, 'index.html'),
         resolver: resolve(root, 'resolver.html'),
+        launcher: resolve(root, 'launcher.html'),
+        settings: resolve(root, 'settings.html'),
       },
       output: {
-        // Code both windows use (IPC, DOM helpers) in one named chunk.
+        // Code the windows share (IPC, DOM helpers) in one named chunk.
         manualChunks(id) {
           if (id.includes('/node_modules/') || id.includes('/src/ipc/') || id.includes('/src/common/')) return 'shared';
           return undefined;

@@ -73,7 +73,8 @@ pub struct AgentArgs {
     /// No windows: the agent, the store and the socket only.
     #[arg(long, env = "INTERLOG_HEADLESS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, global = true)]
     pub headless: bool,
-    /// App directory sources (AppD v2 JSON files or /v2/apps URLs), merged with the built-in apps.
+    /// App directory sources (AppD v2 JSON files, /v2/apps URLs, or interlog:samples for the
+    /// bundled sample apps), after the built-in apps and those saved in the settings.
     #[arg(
         long = "appd",
         env = "INTERLOG_APPD",
@@ -133,7 +134,12 @@ impl AgentArgs {
     fn apply_switches(&self, config: &mut interlog_server::ServerConfig) {
         let given = |list: &[String]| list.iter().filter(|s| !s.is_empty()).cloned().collect();
         config.port = self.port;
-        config.appd_sources = given(&self.appd);
+        // After the saved sources (settings.json), for this session only.
+        for source in given(&self.appd) {
+            if !config.appd_sources.contains(&source) {
+                config.appd_sources.push(source);
+            }
+        }
         config.allowed_origins = given(&self.allow_origin);
         config.agent.resolver_available = !self.headless;
         if let Some(bytes) = self.max_frame {

@@ -11,7 +11,10 @@ pub mod cli_commands;
 pub mod commands;
 pub mod headless;
 pub mod hosted;
+pub mod launcher;
+pub mod samples;
 pub mod signals;
+pub mod sources;
 /// Only the drift test uses the generated declarations; the app never needs them at run time.
 #[cfg(test)]
 mod ui_types;
@@ -20,8 +23,9 @@ pub mod windows;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+use interlog_server::directory_sources::DirectorySources;
 use interlog_server::icons::IconCache;
-use interlog_server::{AgentHandle, RunningAgent};
+use interlog_server::{AgentHandle, RunningAgent, ServerConfig};
 use tauri::Manager;
 
 /// What the commands reach through `State`.
@@ -31,6 +35,30 @@ pub struct DesktopState {
     pub icons: IconCache,
     /// Kept so the socket and the discovery file live as long as the app.
     pub running: Mutex<Option<RunningAgent>>,
+    /// The directory's sources, as the settings window edits them.
+    pub sources: Arc<DirectorySources>,
+    /// What was wrong when the directory was last read.
+    pub source_problems: Mutex<Vec<String>>,
+    pub data_dir: std::path::PathBuf,
+}
+
+impl DesktopState {
+    /// The state for an agent started with `config`; `command_line` are the `--appd` sources
+    /// (shown, not saved).
+    pub fn new(config: &ServerConfig, command_line: Vec<String>, running: RunningAgent) -> Self {
+        DesktopState {
+            handle: running.handle.clone(),
+            icons: IconCache::fetch_in_background(running.icon_urls.clone()),
+            source_problems: Mutex::new(running.directory_problems.clone()),
+            running: Mutex::new(Some(running)),
+            sources: Arc::new(DirectorySources::new(
+                &config.data_dir,
+                command_line,
+                config.source_reader(),
+            )),
+            data_dir: config.data_dir.clone(),
+        }
+    }
 }
 
 pub fn init_tracing() {
@@ -51,6 +79,15 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::resolver_current,
         commands::resolver_choose,
         commands::raise_example,
+        launcher::launcher_view,
+        launcher::launcher_open,
+        launcher::instance_focus,
+        launcher::instance_close,
+        launcher::window_show,
+        sources::sources_list,
+        sources::sources_check,
+        sources::sources_add,
+        sources::sources_remove,
         hosted::commands::hosted_post,
         hosted::commands::hosted_close,
     ])
@@ -102,6 +139,22 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
     let (mut config, problems) = args.agent_config();
     // The desktop has windows to open web apps in.
     config.agent.launch_web = true;
+    // The sample apps are served by Interlog itself; their directory is `interlog:samples`.
+    match tauri::async_runtime::block_on(samples::serve()) {
+        Ok(addr) => {
+            config.bundled_sources.insert(
+                samples::SAMPLES_SOURCE.to_owned(),
+                samples::directory(&samples::origin(addr)),
+            );
+        }
+        Err(e) => eprintln!("interlog: cannot serve the sample apps: {e}"),
+    }
+    let command_line: Vec<String> = args
+        .appd
+        .iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect();
     let data_dir = config.data_dir.clone();
     for problem in &problems {
         eprintln!("interlog: {problem}");
@@ -115,7 +168,7 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let running = match tauri::async_runtime::block_on(interlog_server::start(config)) {
+    let running = match tauri::async_runtime::block_on(interlog_server::start(config.clone())) {
         Ok(r) => r,
         Err(e) => return cannot_start(&e.to_string(), signals),
     };
@@ -123,16 +176,12 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
         eprintln!("interlog: app directory: {problem}");
     }
     let handle = running.handle.clone();
-    let icons = IconCache::fetch_in_background(running.icon_urls.clone());
-    let forwarded_icons = icons.clone();
+    let state = DesktopState::new(&config, command_line, running);
+    let forwarded_icons = state.icons.clone();
     let hosted = Arc::new(hosted::HostedApps::new(handle.clone(), &data_dir));
     let app = with_commands(tauri::Builder::default())
         .manage(hosted)
-        .manage(DesktopState {
-            handle: handle.clone(),
-            icons,
-            running: Mutex::new(Some(running)),
-        })
+        .manage(state)
         .setup(move |app| {
             handle.set_web_host(Arc::new(hosted::WindowHost {
                 app: app.handle().clone(),

@@ -8,6 +8,9 @@ use interlog_store::{HistoryDetail, HistoryQuery, HistoryRow};
 use ts_rs::{Config, TS};
 
 use crate::commands::{CommandError, RaisedExample};
+use crate::launcher::{AppKind, ChannelBadge, LauncherApp, LauncherInstance, LauncherView};
+use crate::sources::{SourceCheck, SourcesView};
+use crate::windows::{HistorySearch, OwnWindow};
 
 /// Where the declarations go, from the repository root.
 pub const GENERATED_PATH: &str = "ui/src/ipc/generated.ts";
@@ -27,6 +30,15 @@ pub fn typescript() -> String {
         ResolverChoice::decl(&cfg),
         RaisedExample::decl(&cfg),
         CommandError::decl(&cfg),
+        LauncherView::decl(&cfg),
+        LauncherApp::decl(&cfg),
+        AppKind::decl(&cfg),
+        LauncherInstance::decl(&cfg),
+        ChannelBadge::decl(&cfg),
+        OwnWindow::decl(&cfg),
+        HistorySearch::decl(&cfg),
+        SourcesView::decl(&cfg),
+        SourceCheck::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/ui_types.rs: do not edit.\n\

@@ -1,30 +1,84 @@
-//! The two windows: the history (main) and the resolver dialog.
+//! Interlog's own windows: the launcher (home, shown at start), the history (`main`), the
+//! settings, and the resolver dialog.
 //!
-//! The resolver window is created hidden at start so it appears instantly; whenever the agent
-//! has a request for the user it is filled, shown, raised above other windows and focused —
-//! also when the main window is hidden. Closing it is a Cancel.
+//! The history and resolver windows are created hidden at start so they appear instantly.
+//! Closing the launcher or the history hides it; when neither is left on screen the app quits.
+//! Whenever the agent has a request for the user the resolver is filled, shown, raised above
+//! other windows and focused, whatever else is shown. Closing it is a Cancel.
 
 use interlog_core::agent::ResolverChoice;
 use interlog_server::icons::IconCache;
 use interlog_server::{AgentHandle, UiEvent};
-use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use serde::Deserialize;
+use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use ts_rs::TS;
 
 pub const MAIN: &str = "main";
+pub const LAUNCHER: &str = "launcher";
+pub const SETTINGS: &str = "settings";
 pub const RESOLVER: &str = "resolver";
 
+/// The windows the UI can ask to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum OwnWindow {
+    Launcher,
+    History,
+    Settings,
+}
+
+impl OwnWindow {
+    fn label(self) -> &'static str {
+        match self {
+            OwnWindow::Launcher => LAUNCHER,
+            OwnWindow::History => MAIN,
+            OwnWindow::Settings => SETTINGS,
+        }
+    }
+}
+
+/// What the history window is told when it is shown to search for something.
+#[derive(Debug, Clone, serde::Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HistorySearch {
+    pub search: String,
+    pub title: Option<String>,
+}
+
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
+    let launcher =
+        WebviewWindowBuilder::new(app, LAUNCHER, WebviewUrl::App("launcher.html".into()))
+            .title("Interlog")
+            .inner_size(520.0, 720.0)
+            .min_inner_size(380.0, 420.0)
+            .center()
+            .build()?;
     let main = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
         .title("Interlog — interaction history")
         .inner_size(1280.0, 800.0)
         .min_inner_size(720.0, 480.0)
         .center()
+        .visible(false)
         .build()?;
-    let app_for_main = app.clone();
-    main.on_window_event(move |event| {
-        if let WindowEvent::CloseRequested { .. } = event {
-            app_for_main.exit(0);
-        }
-    });
+    for window in [launcher, main] {
+        let app = app.clone();
+        let this = window.clone();
+        window.on_window_event(move |event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                let other = if this.label() == MAIN { LAUNCHER } else { MAIN };
+                let other_shown = app
+                    .get_webview_window(other)
+                    .and_then(|w| w.is_visible().ok())
+                    .unwrap_or(false);
+                if other_shown {
+                    api.prevent_close();
+                    let _ = this.hide();
+                } else {
+                    app.exit(0);
+                }
+            }
+        });
+    }
     let resolver =
         WebviewWindowBuilder::new(app, RESOLVER, WebviewUrl::App("resolver.html".into()))
             .title("Interlog — choose an app")
@@ -52,6 +106,41 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
         }
     });
     Ok(())
+}
+
+/// Shows `which` (creating the settings window the first time), in front and focused; the
+/// history searching for `search` when one is given.
+pub fn show<R: Runtime>(
+    app: &AppHandle<R>,
+    which: OwnWindow,
+    search: Option<String>,
+) -> tauri::Result<()> {
+    let window = match app.get_webview_window(which.label()) {
+        Some(w) => w,
+        None => match which {
+            OwnWindow::Settings => {
+                WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App("settings.html".into()))
+                    .title("Interlog — settings")
+                    .inner_size(720.0, 560.0)
+                    .min_inner_size(480.0, 360.0)
+                    .center()
+                    .build()?
+            }
+            // Created at start and only ever hidden.
+            OwnWindow::Launcher | OwnWindow::History => return Ok(()),
+        },
+    };
+    window.show()?;
+    let _ = window.unminimize();
+    window.set_focus()?;
+    if let (OwnWindow::History, Some(search)) = (which, search) {
+        show_history_search(app, search, None);
+    }
+    Ok(())
+}
+
+fn show_history_search<R: Runtime>(app: &AppHandle<R>, search: String, title: Option<String>) {
+    let _ = app.emit_to(MAIN, "history-search", HistorySearch { search, title });
 }
 
 /// Tells the history window whenever the ledger stops or starts being able to write (a full
@@ -98,6 +187,15 @@ pub fn forward_agent_events(app: AppHandle, handle: AgentHandle, icons: IconCach
                     let _ = app.emit_to(MAIN, "history-changed", ());
                 }
                 Ok(UiEvent::ResolverChanged(view)) => show_resolver(&app, &icons, view),
+                Ok(UiEvent::AppsChanged) => {
+                    let _ = app.emit_to(LAUNCHER, "apps-changed", ());
+                }
+                Ok(UiEvent::ShowHistory { search, title }) => {
+                    if let Err(e) = show(&app, OwnWindow::History, None) {
+                        tracing::warn!(error = %e, "cannot show the history window");
+                    }
+                    show_history_search(&app, search, Some(title));
+                }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
                     // Missed events, perhaps the resolver's: what they said is read again, or
                     // a request could wait unseen behind a hidden dialog.
@@ -105,6 +203,7 @@ pub fn forward_agent_events(app: AppHandle, handle: AgentHandle, icons: IconCach
                     let view = handle.resolver_view().await;
                     show_resolver(&app, &icons, view);
                     let _ = app.emit_to(MAIN, "history-changed", ());
+                    let _ = app.emit_to(LAUNCHER, "apps-changed", ());
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use interlog_app::{with_commands, DesktopState};
 use interlog_server::client::Client;
-use interlog_server::icons::IconCache;
 use interlog_server::ServerConfig;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -37,8 +36,8 @@ fn app() -> App {
         "/tests/fixtures/sample-appd.json"
     )
     .to_owned()];
-    let running =
-        tauri::async_runtime::block_on(interlog_server::start(config)).expect("agent starts");
+    let running = tauri::async_runtime::block_on(interlog_server::start(config.clone()))
+        .expect("agent starts");
     let crm = tauri::async_runtime::block_on(async {
         let mut crm = Client::connect_via(&dir.path().join("run"), CRM_URL)
             .await
@@ -59,13 +58,8 @@ fn app() -> App {
         .expect("listening");
         crm
     });
-    let handle = running.handle.clone();
     let app = with_commands(mock_builder())
-        .manage(DesktopState {
-            handle,
-            icons: IconCache::fetch_in_background(running.icon_urls.clone()),
-            running: std::sync::Mutex::new(Some(running)),
-        })
+        .manage(DesktopState::new(&config, Vec::new(), running))
         // The app's own configuration, so its capabilities (the ACL) apply as in the real app.
         .build(tauri::generate_context!("tauri.conf.json"))
         .expect("app builds");

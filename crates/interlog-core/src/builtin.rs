@@ -4,6 +4,10 @@
 /// The built-in Interaction Log: handles CreateInteraction and stores the interaction.
 pub const LOG_APP_ID: &str = "interlog.log";
 pub const LOG_IDENTITY_URL: &str = "https://interlog.local/log";
+/// Interlog's history window as an app: handles ViewInteractions by showing the history
+/// filtered to the contact (or contacts, or organisation) it is given.
+pub const HISTORY_APP_ID: &str = "interlog.history";
+pub const HISTORY_IDENTITY_URL: &str = "https://interlog.local/history";
 /// The `interlog raise` command line, a raiser.
 pub const CLI_APP_ID: &str = "interlog.cli";
 pub const CLI_IDENTITY_URL: &str = "https://interlog.local/cli";
@@ -15,7 +19,7 @@ pub const UI_IDENTITY_URL: &str = "https://interlog.local/ui";
 /// the interaction log would be offered in the resolver as Interlog's log. (The command line
 /// connects over the socket as `interlog.cli`.)
 pub fn in_process_only(app_id: &str) -> bool {
-    matches!(app_id, LOG_APP_ID | UI_APP_ID)
+    matches!(app_id, LOG_APP_ID | UI_APP_ID | HISTORY_APP_ID)
 }
 
 /// Built-in apps that only raise: they may never handle an intent (the command line connects
@@ -34,6 +38,17 @@ pub const BUILTIN_APPD: &str = r#"{"applications": [
     "icons": [{"src": "data:image/svg+xml;base64,PHN2ZyB4bWxucz0naHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmcnIHdpZHRoPSczMicgaGVpZ2h0PSczMicgdmlld0JveD0nMCAwIDMyIDMyJz48cmVjdCB4PSc1JyB5PSczJyB3aWR0aD0nMjInIGhlaWdodD0nMjYnIHJ4PSczJyBmaWxsPScjMmY2ZmRlJy8+PHJlY3QgeD0nOScgeT0nOCcgd2lkdGg9JzE0JyBoZWlnaHQ9JzIuNScgcng9JzEnIGZpbGw9JyNmZmYnLz48cmVjdCB4PSc5JyB5PScxNCcgd2lkdGg9JzE0JyBoZWlnaHQ9JzIuNScgcng9JzEnIGZpbGw9JyNmZmYnLz48cmVjdCB4PSc5JyB5PScyMCcgd2lkdGg9JzknIGhlaWdodD0nMi41JyByeD0nMScgZmlsbD0nI2ZmZicvPjwvc3ZnPg==", "size": "32x32", "type": "image/svg+xml"}],
     "interop": {"intents": {"listensFor": {
       "CreateInteraction": {"contexts": ["fdc3.interaction", "fdc3.contactList"], "resultType": "fdc3.transactionResult", "displayName": "Create Interaction"}
+    }}}
+  },
+  {
+    "appId": "interlog.history",
+    "title": "Interlog history",
+    "description": "Shows the interactions logged with a contact, a list of contacts or an organisation.",
+    "type": "other",
+    "details": {"url": "https://interlog.local/history"},
+    "icons": [{"src": "data:image/svg+xml;base64,PHN2ZyB4bWxucz0naHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmcnIHdpZHRoPSczMicgaGVpZ2h0PSczMicgdmlld0JveD0nMCAwIDMyIDMyJz48Y2lyY2xlIGN4PScxNicgY3k9JzE2JyByPScxMycgZmlsbD0nIzJmNmZkZScvPjxwYXRoIGQ9J00xNiA5djhsNSAzJyBzdHJva2U9JyNmZmYnIHN0cm9rZS13aWR0aD0nMi41JyBmaWxsPSdub25lJyBzdHJva2UtbGluZWNhcD0ncm91bmQnLz48L3N2Zz4=", "size": "32x32", "type": "image/svg+xml"}],
+    "interop": {"intents": {"listensFor": {
+      "ViewInteractions": {"contexts": ["fdc3.contact", "fdc3.contactList", "fdc3.organization"], "displayName": "View Interactions"}
     }}}
   },
   {

@@ -66,10 +66,22 @@ impl IconCache {
     /// Fetches `urls` one after another on a background thread; the cache fills as they arrive.
     pub fn fetch_in_background(urls: Vec<String>) -> IconCache {
         let cache = IconCache::default();
+        cache.fetch(urls);
+        cache
+    }
+
+    /// Fetches those of `urls` not fetched yet (a directory added later), in the background.
+    pub fn fetch(&self, urls: Vec<String>) {
+        let urls: Vec<String> = {
+            let known = self.lock();
+            urls.into_iter()
+                .filter(|u| !known.contains_key(u))
+                .collect()
+        };
         if urls.is_empty() {
-            return cache;
+            return;
         }
-        let filling = cache.clone();
+        let filling = self.clone();
         let spawned = std::thread::Builder::new()
             .name("interlog-icons".into())
             .spawn(move || {
@@ -91,7 +103,22 @@ impl IconCache {
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "cannot start fetching app icons; letter avatars are shown");
         }
-        cache
+    }
+
+    /// What a window may show for icon `src`: a fetched remote icon as its `data:` URL, a
+    /// `data:image/` icon as it is; nothing for one not fetched (yet) or of another kind.
+    pub fn data_url(&self, src: &str) -> Option<String> {
+        let src = src.trim();
+        if is_remote(src) {
+            match self.lock().get(src) {
+                Some(Fetched::Ready(data_url)) => Some(data_url.clone()),
+                Some(Fetched::Failed) | None => None,
+            }
+        } else if src.to_ascii_lowercase().starts_with("data:image/") {
+            Some(src.to_owned())
+        } else {
+            None
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Fetched>> {
@@ -102,20 +129,8 @@ impl IconCache {
     /// The view as the window may show it: remote icons replaced by their fetched `data:` URL, or
     /// dropped if there is none; `data:` icons kept.
     pub fn inline(&self, mut view: ResolverView) -> ResolverView {
-        let icons = self.lock();
         for app in &mut view.apps {
-            let Some(src) = app.icon.take() else { continue };
-            let src = src.trim();
-            app.icon = if is_remote(src) {
-                match icons.get(src) {
-                    Some(Fetched::Ready(data_url)) => Some(data_url.clone()),
-                    Some(Fetched::Failed) | None => None,
-                }
-            } else if src.to_ascii_lowercase().starts_with("data:image/") {
-                Some(src.to_owned())
-            } else {
-                None
-            };
+            app.icon = app.icon.take().and_then(|src| self.data_url(&src));
         }
         view
     }

@@ -6,8 +6,10 @@
 
 pub mod admission;
 pub mod appd_source;
+pub mod builtin_history;
 pub mod builtin_log;
 pub mod client;
+pub mod directory_sources;
 pub mod discovery;
 pub mod disk_guard;
 mod fd_limit;
@@ -33,7 +35,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use runtime::{AgentHandle, UiEvent, WebHost};
+pub use runtime::{AgentHandle, AppsSnapshot, UiEvent, WebHost};
 
 /// Everything an agent is started with.
 #[derive(Debug, Clone)]
@@ -44,6 +46,8 @@ pub struct ServerConfig {
     pub port: u16,
     pub allowed_origins: Vec<String>,
     pub appd_sources: Vec<String>,
+    /// Directory documents the application carries, by source name (`interlog:samples`).
+    pub bundled_sources: std::collections::BTreeMap<String, String>,
     pub max_frame_bytes: usize,
     pub handshake_timeout: Duration,
     /// Bounds on connections (all, and not yet identified).
@@ -65,6 +69,7 @@ impl ServerConfig {
             port: 4470,
             allowed_origins: Vec::new(),
             appd_sources: Vec::new(),
+            bundled_sources: Default::default(),
             max_frame_bytes: 1024 * 1024,
             handshake_timeout: Duration::from_secs(5),
             limits: admission::AdmissionLimits::default(),
@@ -79,6 +84,14 @@ impl ServerConfig {
         self.runtime_dir
             .clone()
             .unwrap_or_else(|| discovery::runtime_dir(&self.data_dir))
+    }
+
+    /// How this agent reads its directory sources.
+    pub fn source_reader(&self) -> appd_source::SourceReader {
+        appd_source::SourceReader {
+            fetch_timeout: self.directory_fetch_timeout,
+            bundled: std::sync::Arc::new(self.bundled_sources.clone()),
+        }
     }
 
     pub fn database_path(&self) -> PathBuf {
@@ -166,8 +179,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
     let ledger = Ledger::open(&path).map_err(|source| StartError::Store { path, source })?;
     let (directory, directory_problems) = {
         let sources = config.appd_sources.clone();
-        let fetch_timeout = config.directory_fetch_timeout;
-        tokio::task::spawn_blocking(move || appd_source::load_directory(&sources, fetch_timeout))
+        let reader = config.source_reader();
+        tokio::task::spawn_blocking(move || reader.load(&sources))
             .await
             .unwrap_or_else(|_| {
                 (
@@ -228,6 +241,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
     tokio::spawn(async move {
         if let Err(e) = builtin_log::run(log_handle).await {
             tracing::error!(error = %e, "the built-in interaction log stopped");
+        }
+    });
+
+    let history_handle = handle.clone();
+    tokio::spawn(async move {
+        if let Err(e) = builtin_history::run(history_handle).await {
+            tracing::error!(error = %e, "the built-in history handler stopped");
         }
     });
 

@@ -35,6 +35,24 @@ pub enum UiEvent {
     ResolverChanged(Option<ResolverView>),
     /// The ledger changed (a raise was recorded or progressed).
     HistoryChanged,
+    /// Instances started, ended or changed channel, or the directory was replaced: read
+    /// [`AgentHandle::apps`] again.
+    AppsChanged,
+    /// An app asked to see the history of a contact (ViewInteractions, handled by the built-in
+    /// `interlog.history`): show the history window searching for `search`.
+    ShowHistory {
+        search: String,
+        title: String,
+    },
+}
+
+/// The directory's apps and the running instances, as the launcher shows them.
+#[derive(Debug, Clone, Default)]
+pub struct AppsSnapshot {
+    pub apps: Vec<interlog_core::directory::AppRecord>,
+    pub instances: Vec<interlog_core::agent::InstanceSummary>,
+    /// Display metadata of the user channels the instances are on, by channel id.
+    pub channels: HashMap<String, Value>,
 }
 
 enum Command {
@@ -55,6 +73,10 @@ enum Command {
     ResolverView {
         reply: oneshot::Sender<Option<ResolverView>>,
     },
+    Apps {
+        reply: oneshot::Sender<AppsSnapshot>,
+    },
+    SetDirectory(interlog_core::Directory),
     /// Tests only: the agent task panics, as a bug in it would.
     #[cfg(feature = "fault-injection")]
     Panic,
@@ -144,6 +166,7 @@ impl AgentHandle {
             launcher,
             max_queued_bytes,
             fell_behind: Vec::new(),
+            apps_revision: 0,
         };
         tokio::spawn(async move {
             use futures_util::FutureExt;
@@ -267,6 +290,23 @@ impl AgentHandle {
         rx.await.ok().flatten()
     }
 
+    /// The directory's apps and what is running, for the launcher.
+    pub async fn apps(&self) -> AppsSnapshot {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.tx.send(Command::Apps { reply });
+        rx.await.unwrap_or_default()
+    }
+
+    /// Replaces the app directory (its sources changed); running instances keep running.
+    pub fn set_directory(&self, directory: interlog_core::Directory) {
+        let _ = self.tx.send(Command::SetDirectory(directory));
+    }
+
+    /// Tells the UI (the built-in apps use it, e.g. ViewInteractions showing the history).
+    pub fn notify_ui(&self, event: UiEvent) {
+        let _ = self.ui.send(event);
+    }
+
     pub fn subscribe_ui(&self) -> broadcast::Receiver<UiEvent> {
         self.ui.subscribe()
     }
@@ -299,6 +339,8 @@ struct AgentTask {
     max_queued_bytes: usize,
     /// Connections dropped for falling behind, whose departure the agent has yet to hear of.
     fell_behind: Vec<ConnId>,
+    /// The agent's revision the UI was last told of ([`UiEvent::AppsChanged`]).
+    apps_revision: u64,
 }
 
 /// Opens web apps in windows: the desktop app's side of [`LaunchTarget::Web`]. A window that
@@ -403,6 +445,11 @@ impl AgentTask {
                 }
                 self.flush(durable);
             }
+            let revision = self.agent.revision();
+            if revision != self.apps_revision {
+                self.apps_revision = revision;
+                let _ = self.ui.send(UiEvent::AppsChanged);
+            }
         }
     }
 
@@ -434,6 +481,23 @@ impl AgentTask {
             Command::ResolverView { reply } => {
                 let _ = reply.send(self.agent.resolver_view());
             }
+            Command::Apps { reply } => {
+                let instances = self.agent.instances();
+                let channels = instances
+                    .iter()
+                    .filter_map(|i| i.user_channel.as_deref())
+                    .filter_map(|id| {
+                        let display = self.agent.channel_display(id)?;
+                        Some((id.to_owned(), display.clone()))
+                    })
+                    .collect();
+                let _ = reply.send(AppsSnapshot {
+                    apps: self.agent.directory().apps().cloned().collect(),
+                    instances,
+                    channels,
+                });
+            }
+            Command::SetDirectory(directory) => self.agent.set_directory(directory),
             #[cfg(feature = "fault-injection")]
             Command::Panic => panic!("fault injected"),
         }

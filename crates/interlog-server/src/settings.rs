@@ -32,6 +32,9 @@ pub struct Settings {
     pub raise_budget: Option<interlog_core::agent::RaiseBudget>,
     /// Below this much free space on the ledger's disk, new raises are refused.
     pub min_free_disk_bytes: Option<u64>,
+    /// The app directory sources (AppD files, `/v2/apps` URLs, `interlog:samples`), in order;
+    /// the settings window edits it. Sources given with `--appd` come after these.
+    pub app_directories: Option<Vec<String>>,
 }
 
 pub fn settings_path(data_dir: &Path) -> PathBuf {
@@ -164,6 +167,9 @@ impl Settings {
         }
         if let Some(bytes) = self.min_free_disk_bytes {
             config.min_free_disk_bytes = bytes;
+        }
+        if let Some(sources) = &self.app_directories {
+            config.appd_sources = sources.clone();
         }
         problems
     }

@@ -89,6 +89,15 @@ impl HostedApps {
         label.starts_with(LABEL_PREFIX)
     }
 
+    /// The label of the window holding `instance_id`, if a window holds it.
+    pub fn window_of(&self, instance_id: &str) -> Option<String> {
+        let windows = self.windows.lock().ok()?;
+        windows
+            .iter()
+            .find(|(_, w)| w.launch.instance_id == instance_id)
+            .map(|(label, _)| label.clone())
+    }
+
     /// Messages from the page in window `label`, in order. A message that is not the page's to
     /// send (a handshake, no type) is refused; the others still go.
     pub fn post<R: Runtime>(

@@ -1,5 +1,5 @@
 // History window: live table of interactions + detail pane.
-import { type HistoryRow, historyDetail, ledgerHealth, onHistoryChanged, onLedgerHealth, raiseExample } from '../ipc';
+import { type HistoryRow, type HistorySearch, historyDetail, ledgerHealth, onHistoryChanged, onHistorySearch, onLedgerHealth, raiseExample, windowShow } from '../ipc';
 import { byId, isTextInput } from '../common/dom';
 import { clearError, reportError, showError } from '../common/error-banner';
 import { countText } from './format';
@@ -177,7 +177,21 @@ async function onRaiseExample(): Promise<void> {
   }
 }
 
+/** An app asked for a contact's interactions (ViewInteractions): search for it, any time. */
+function showSearch(asked: HistorySearch): void {
+  searchInput.value = asked.search;
+  periodSelect.value = 'all';
+  void store.setPeriod('all').then(() => store.setSearch(asked.search));
+  searchInput.title = asked.title === null ? '' : `Interactions with ${asked.title}`;
+}
+
 async function start(): Promise<void> {
+  byId('show-launcher').addEventListener('click', () => void windowShow('launcher').catch((err) => reportError(err, 'Cannot show the apps')));
+  try {
+    await onHistorySearch(showSearch);
+  } catch (err) {
+    reportError(err, 'Apps cannot open the history on a contact');
+  }
   detailPane.replaceChildren(...renderDetailPlaceholder('Select an interaction to see its details.'));
   setupSearch(searchInput, (search) => void store.setSearch(search));
   setupPeriod();

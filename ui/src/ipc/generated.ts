@@ -68,3 +68,34 @@ export type ResolverChoice = { "kind": "pick", option: number, } | { "kind": "ca
 export type RaisedExample = { raiseKey: string, };
 
 export type CommandError = { code: string, message: string, };
+
+export type LauncherView = { apps: Array<LauncherApp>, 
+/**
+ * Whether the bundled sample apps are among the directory's sources (the empty state
+ * offers to add them when they are not).
+ */
+samplesListed: boolean, };
+
+export type LauncherApp = { appId: string, title: string, description: string | null, 
+/**
+ * A `data:` URL, or none (a letter avatar is shown).
+ */
+icon: string | null, kind: AppKind, instances: Array<LauncherInstance>, };
+
+export type AppKind = "web" | "native" | "other";
+
+export type LauncherInstance = { instanceId: string, channel: ChannelBadge | null, 
+/**
+ * It is in an Interlog window (which can be focused and closed from the launcher).
+ */
+inWindow: boolean, notResponding: boolean, };
+
+export type ChannelBadge = { id: string, name: string, color: string | null, };
+
+export type OwnWindow = "launcher" | "history" | "settings";
+
+export type HistorySearch = { search: string, title: string | null, };
+
+export type SourcesView = { sources: Array<{ source: string, origin: 'settings' | 'commandLine' }>, problems: Array<string>, settingsFile: string, };
+
+export type SourceCheck = { source: string, apps: Array<string>, problems: Array<string>, };

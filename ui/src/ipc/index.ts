@@ -3,6 +3,11 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
+  HistorySearch,
+  LauncherView,
+  OwnWindow,
+  SourceCheck,
+  SourcesView,
   HistoryDetail,
   HistoryQuery,
   HistoryRow,
@@ -77,7 +82,56 @@ export function raiseExample(): Promise<RaiseExampleResult> {
   return call<RaiseExampleResult>('raise_example', {});
 }
 
+export function launcherView(): Promise<LauncherView> {
+  return call<LauncherView>('launcher_view', {});
+}
+
+/** Opens a new instance of the app (as fdc3.open does); resolves to its instanceId. */
+export function launcherOpen(appId: string): Promise<string> {
+  return call<string>('launcher_open', { appId });
+}
+
+export async function instanceFocus(instanceId: string): Promise<void> {
+  await call<null>('instance_focus', { instanceId });
+}
+
+export async function instanceClose(instanceId: string): Promise<void> {
+  await call<null>('instance_close', { instanceId });
+}
+
+/** Shows one of Interlog's windows; the history searching for `search` if given. */
+export async function windowShow(window: OwnWindow, search: string | null = null): Promise<void> {
+  await call<null>('window_show', { window, search });
+}
+
+export function sourcesList(): Promise<SourcesView> {
+  return call<SourcesView>('sources_list', {});
+}
+
+export function sourcesCheck(source: string): Promise<SourceCheck> {
+  return call<SourceCheck>('sources_check', { source });
+}
+
+/** Saves the source and applies the new directory at once. */
+export function sourcesAdd(source: string): Promise<SourceCheck> {
+  return call<SourceCheck>('sources_add', { source });
+}
+
+export function sourcesRemove(source: string): Promise<SourcesView> {
+  return call<SourcesView>('sources_remove', { source });
+}
+
 // ---- events ---------------------------------------------------------------
+
+/** Instances started, ended or changed channel, or the directory changed: re-read. */
+export function onAppsChanged(cb: () => void): Promise<UnlistenFn> {
+  return listen<null>('apps-changed', () => cb());
+}
+
+/** An app asked to see the interactions of a contact (ViewInteractions). */
+export function onHistorySearch(cb: (search: HistorySearch) => void): Promise<UnlistenFn> {
+  return listen<HistorySearch>('history-search', (event) => cb(event.payload));
+}
 
 /** The ledger changed (a raise recorded or moved on); the event carries nothing: re-read. */
 export function onHistoryChanged(cb: () => void): Promise<UnlistenFn> {

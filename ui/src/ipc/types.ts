@@ -4,6 +4,15 @@
 import type { CommandError, HistoryRow, RaisedExample } from './generated';
 
 export type {
+  AppKind,
+  ChannelBadge,
+  HistorySearch,
+  LauncherApp,
+  LauncherInstance,
+  LauncherView,
+  OwnWindow,
+  SourceCheck,
+  SourcesView,
   HistoryDetail,
   HistoryQuery,
   HistoryRow,

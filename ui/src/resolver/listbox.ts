@@ -3,7 +3,7 @@
 import type { ResolverApp, ResolverOption, ResolverView } from '../ipc';
 import { el } from '../common/dom';
 import { shorten } from '../common/text';
-import { appAvatar } from './avatar';
+import { appAvatar } from '../common/avatar';
 
 export interface ListboxHandlers {
   onPick(option: number): void;

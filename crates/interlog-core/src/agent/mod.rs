@@ -140,6 +140,7 @@ pub struct Agent {
     resolver: resolver::ResolverQueue,
     channels: channels::Channels,
     launches: launch::Launches,
+    directory_revision: u64,
 }
 
 /// What one call to `handle` produces, plus the helpers to build it.
@@ -215,6 +216,7 @@ impl Agent {
             resolver: resolver::ResolverQueue::default(),
             channels,
             launches: launch::Launches::default(),
+            directory_revision: 0,
         }
     }
 
@@ -224,6 +226,23 @@ impl Agent {
 
     pub fn directory(&self) -> &Directory {
         &self.directory
+    }
+
+    /// Takes a new directory (the user changed its sources). Running instances keep running;
+    /// what is found, offered and launched from now on comes from the new one.
+    pub fn set_directory(&mut self, directory: Directory) {
+        self.directory = directory;
+        self.directory_revision += 1;
+    }
+
+    /// Moves whenever an instance starts, ends or changes, or the directory is replaced.
+    pub fn revision(&self) -> u64 {
+        self.state.revision() + self.directory_revision
+    }
+
+    /// A channel's display metadata (`name`, `color`, `glyph`), as FDC3 defines it.
+    pub fn channel_display(&self, channel_id: &str) -> Option<&Value> {
+        self.channels.get(channel_id)?.display.as_ref()
     }
 
     /// The effects to carry out when the runtime starts (the first heartbeat timer).

@@ -96,6 +96,9 @@ pub struct State {
     /// Open connections whose instance has ended (goodbye, silence, superseded): one connection
     /// carries one instance for its life, so nothing owed to the old one reaches a new one.
     spent: std::collections::HashSet<ConnId>,
+    /// Changes whenever an instance starts, ends or is changed (its channel, its listeners):
+    /// the UI reads the instances again only when it moved.
+    revision: u64,
 }
 
 impl State {
@@ -130,6 +133,7 @@ impl State {
     }
 
     pub fn get_mut(&mut self, instance_id: &str) -> Option<&mut Instance> {
+        self.revision += 1;
         self.instances.get_mut(instance_id)
     }
 
@@ -142,7 +146,12 @@ impl State {
         self.all().filter(move |i| i.app_id == app_id)
     }
 
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     pub fn insert(&mut self, instance: Instance) {
+        self.revision += 1;
         self.by_conn
             .insert(instance.conn, instance.instance_id.clone());
         self.order.push(instance.instance_id.clone());
@@ -152,6 +161,7 @@ impl State {
 
     pub fn remove(&mut self, instance_id: &str, now: Millis) -> Option<Instance> {
         let instance = self.instances.remove(instance_id)?;
+        self.revision += 1;
         self.order.retain(|id| id != instance_id);
         if self.by_conn.get(&instance.conn).map(String::as_str) == Some(instance_id) {
             self.by_conn.remove(&instance.conn);
