@@ -102,3 +102,21 @@ export async function shot(browser, name) {
   fs.mkdirSync(SHOTS, { recursive: true });
   await browser.saveScreenshot(path.join(SHOTS, `${name}.png`));
 }
+
+/** Interlog's own windows by their page: launcher.html, index.html (history), resolver.html, settings.html. */
+export const ownPage = page => url => {
+  if (url.startsWith('http')) return false;
+  const path = new URL(url).pathname;
+  // The history is the app's index page, at the root.
+  return page === 'index.html' ? ['', '/', '/index.html'].includes(path) : path === `/${page}`;
+};
+
+/**
+ * Shows the history window as a user does (the launcher's History button) and switches to it.
+ * The history is hidden at start; the launcher is Interlog's first window.
+ */
+export async function openHistory(browser) {
+  await switchToUrl(browser, 'the launcher', ownPage('launcher.html'));
+  await (await browser.$('#show-history')).click();
+  return switchToUrl(browser, 'the history window', ownPage('index.html'));
+}

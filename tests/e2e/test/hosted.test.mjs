@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { serveStatic } from '../lib/static-server.mjs';
-import { startSession, switchToUrl, shot, BIN, repo } from '../lib/session.mjs';
+import { startSession, switchToUrl, shot, openHistory, BIN, repo } from '../lib/session.mjs';
 import { waitForAgent } from '../../js/lib/discovery.mjs';
 import { until } from '../lib/until.mjs';
 
@@ -157,7 +157,7 @@ test('A raises CreateInteraction at B and gets B\'s transactionResult; the histo
   assert.equal(result.result.type, 'fdc3.transactionResult');
   assert.equal(result.result.status, 'Created');
   assert.equal(result.result.context.id.URI, 'e2e-b-1');
-  await switchToUrl(browser, 'the history window', u => !u.startsWith('http') && !u.includes('resolver.html'));
+  await openHistory(browser);
   const row = await until('the history row', async () => {
     for (const r of await browser.$$('.history-row')) {
       const t = await r.getProperty('textContent');

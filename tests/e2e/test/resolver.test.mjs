@@ -16,7 +16,7 @@ import { connectApp } from '../../js/lib/connect.mjs';
 import { startCrm, CHAT_IDENTITY_URL } from '../../js/lib/crm.mjs';
 import { waitForAgent } from '../../js/lib/discovery.mjs';
 import { until } from '../lib/until.mjs';
-import { startSession, switchToUrl, shot as shotOf, repo } from '../lib/session.mjs';
+import { startSession, switchToUrl, shot as shotOf, openHistory, ownPage, repo } from '../lib/session.mjs';
 
 const CONTEXT = JSON.parse(fs.readFileSync(path.join(repo, 'tests/fixtures/create-interaction.context.json'), 'utf8'));
 
@@ -29,9 +29,10 @@ let chat;
 
 const shot = name => shotOf(browser, name);
 
-/** Switches the WebDriver session to the window showing `page` (index.html or resolver.html). */
+/** Switches the WebDriver session to the window showing `page`: the resolver, or the history
+ * (shown through the launcher's History button, as a user opens it). */
 const switchTo = page =>
-  switchToUrl(browser, `the window with ${page}`, url => (page === 'resolver.html' ? url.includes('resolver.html') : !url.includes('resolver.html')));
+  page === 'index.html' ? openHistory(browser) : switchToUrl(browser, `the window with ${page}`, ownPage(page));
 
 before(async () => {
   session = await startSession({

@@ -1,0 +1,214 @@
+// A new user's first run, end to end: Interlog started as the run command starts it (the bundled
+// sample apps, `--appd interlog:samples`), the chat opened from the launcher, an interaction
+// logged through the resolver into a CRM window and into the history, the failure path, the
+// contact list following on a channel, and "View interactions" opening the history on a contact.
+// Everything is clicked or typed in the real windows; the apps use only the injected FDC3 agent.
+//
+// Needs what resolver.test.mjs needs (INTERLOG_BIN, tauri-driver, a display).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startSession, switchToUrl, shot as shotOf, openHistory, ownPage } from '../lib/session.mjs';
+import { waitForAgent } from '../../js/lib/discovery.mjs';
+import { until } from '../lib/until.mjs';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'interlog-samples-'));
+const runtimeDir = path.join(work, 'run');
+let session;
+let browser;
+
+const shot = name => shotOf(browser, `samples-${name}`);
+const onSample = dir => url => url.startsWith('http') && new URL(url).pathname.startsWith(`/${dir}/`);
+const CHAT = 'interlog.sample.chat';
+const HARBOR = 'interlog.sample.crm-harbor';
+const SUMMIT = 'interlog.sample.crm-summit';
+
+const text = async selector => (await browser.$(selector)).getProperty('textContent');
+const attr = async (selector, name) => (await browser.$(selector)).getAttribute(name);
+
+/** Waits for a sample page to have its agent (it sets body[data-agent=ready]). */
+const ready = what => until(`${what} ready`, async () => (await attr('body', 'data-agent')) === 'ready', 20_000);
+
+/** In the resolver, moves the selection with the arrow keys to `appId`'s option (a running
+ * instance or a new window), then presses Enter. */
+async function pickInResolver(appId, running) {
+  await switchToUrl(browser, 'the resolver', ownPage('resolver.html'));
+  const options = await until('resolver options', async () => {
+    const found = await browser.$$('.resolver-option');
+    return found.length >= 3 ? found : null;
+  });
+  const wanted = async o =>
+    (await o.getAttribute('data-app-id')) === appId && (await o.$(running ? '.tag-running' : '.tag-new').isExisting());
+  for (let i = 0; i <= options.length; i++) {
+    if (await wanted(await browser.$('.resolver-option[aria-selected="true"]'))) break;
+    await browser.keys('ArrowDown');
+  }
+  assert.ok(await wanted(await browser.$('.resolver-option[aria-selected="true"]')), `the ${appId} option is selected`);
+  await browser.keys('Enter');
+}
+
+/** The history's rows as text, once one satisfies `test`. */
+async function historyRow(what, test) {
+  await openHistory(browser);
+  return until(what, async () => {
+    for (const r of await browser.$$('.history-row')) {
+      const t = await r.getProperty('textContent');
+      if (test(t)) return t;
+    }
+    return null;
+  });
+}
+
+before(async () => {
+  session = await startSession({
+    args: ['--port', '0', '--data-dir', path.join(work, 'data'), '--appd', 'interlog:samples'],
+    env: { INTERLOG_RUNTIME_DIR: runtimeDir, INTERLOG_LOG: 'info', INTERLOG_NO_DIALOG: '1' },
+  });
+  browser = session.browser;
+  await waitForAgent({ runtimeDir, timeoutMs: 20_000 });
+});
+
+after(async () => {
+  await session?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('the launcher lists the sample apps; typing and Enter opens the chat in its own window', async () => {
+  await switchToUrl(browser, 'the launcher', ownPage('launcher.html'));
+  const ids = await until('the sample apps', async () => {
+    const rows = await browser.$$('.app-row');
+    const ids = [];
+    for (const r of rows) ids.push(await r.getAttribute('data-app-id'));
+    return ids.length >= 4 ? ids : null;
+  });
+  assert.deepEqual(ids, [CHAT, HARBOR, SUMMIT, 'interlog.sample.contacts']);
+  // Decoded icons, not letter avatars.
+  await until('decoded icons', () =>
+    browser.execute(() => Array.from(document.querySelectorAll('.app-row img.avatar-img')).filter(i => i.complete && i.naturalWidth > 0).length === 4),
+  );
+  await shot('launcher');
+  await (await browser.$('#app-search')).setValue('chat');
+  await until('only the chat listed', async () => (await browser.$$('.app-row')).length === 1);
+  await browser.keys('Enter');
+  await switchToUrl(browser, 'the chat', onSample('chat'), 30_000);
+  await ready('the chat');
+  assert.equal(await browser.getTitle(), 'Chat');
+  // The launcher lists the running chat under its app, with its channel.
+  await switchToUrl(browser, 'the launcher', ownPage('launcher.html'));
+  await (await browser.$('#app-search')).clearValue();
+  const instance = await until('the running chat', async () => {
+    const i = await browser.$(`.app-row[data-app-id="${CHAT}"] .instance`);
+    return (await i.isExisting()) ? i : null;
+  });
+  await until('its channel', async () => (await instance.getProperty('textContent')).includes('Channel 1'));
+});
+
+let recordId;
+
+test('Log interaction: the resolver offers both CRMs and the log; Harbor CRM, picked with the keyboard, records it; the chat and the history show it', async () => {
+  await switchToUrl(browser, 'the chat', onSample('chat'));
+  await (await browser.$('#log-interaction')).click();
+  await switchToUrl(browser, 'the resolver', ownPage('resolver.html'));
+  const apps = await until('three candidates', async () => {
+    const found = new Set();
+    for (const o of await browser.$$('.resolver-option')) found.add(await o.getAttribute('data-app-id'));
+    return found.size >= 3 ? [...found].sort() : null;
+  });
+  assert.deepEqual(apps, ['interlog.log', HARBOR, SUMMIT].sort());
+  await shot('resolver');
+  await pickInResolver(HARBOR, false);
+
+  // The chat hears the outcome: Created, by Harbor CRM, with the record's id in Harbor's style.
+  await switchToUrl(browser, 'the chat', onSample('chat'), 30_000);
+  await until('the chat shows the outcome', async () => (await attr('#log-status', 'data-state')) === 'ok', 30_000);
+  const status = await text('#log-status');
+  assert.match(status, /Created/);
+  assert.match(status, /Harbor CRM/);
+  recordId = (await text('#log-status .outcome-record')).match(/HB-\d{6}/)?.[0];
+  assert.ok(recordId, `a Harbor record id in ${status}`);
+  await shot('chat-logged');
+
+  // The CRM's window lists that record (its list persists, so it is found by id).
+  await switchToUrl(browser, 'Harbor CRM', onSample('crm-harbor'));
+  await ready('Harbor CRM');
+  const record = await until('the new record', async () => {
+    const r = await browser.$(`#records li[data-record-id="${recordId}"]`);
+    return (await r.isExisting()) ? r : null;
+  });
+  assert.equal(await record.getAttribute('data-state'), 'created');
+  assert.match(await record.getProperty('textContent'), /Jane Doe/);
+  await shot('crm');
+
+  const row = await historyRow('the history row', t => t.includes(recordId));
+  assert.match(row, /interlog\.sample\.chat|Chat/);
+  assert.match(row, /interlog\.sample\.crm-harbor|Harbor CRM/);
+  assert.match(row, /Created/);
+  await shot('history');
+});
+
+test('"Reject next" on the CRM: the next log fails, the chat says why, the history marks it failed', async () => {
+  await switchToUrl(browser, 'Harbor CRM', onSample('crm-harbor'));
+  await (await browser.$('label.switch')).click();
+  assert.equal(await (await browser.$('#reject-next')).isSelected(), true);
+  await switchToUrl(browser, 'the chat', onSample('chat'));
+  await (await browser.$('#log-interaction')).click();
+  await pickInResolver(HARBOR, true);
+  await switchToUrl(browser, 'the chat', onSample('chat'));
+  await until('the chat shows the failure', async () => (await attr('#log-status', 'data-state')) === 'failed', 30_000);
+  assert.match(await text('#log-status'), /rejected/i);
+  await shot('chat-failed');
+  await switchToUrl(browser, 'Harbor CRM', onSample('crm-harbor'));
+  assert.equal(await (await browser.$('#reject-next')).isSelected(), false, 'the switch turns itself off');
+  assert.ok(await (await browser.$('#records li[data-state="failed"]')).isExisting());
+  const row = await historyRow('the failed row', t => /Failed/i.test(t) && !t.includes(recordId));
+  assert.match(row, /interlog\.sample\.crm-harbor|Harbor CRM/);
+});
+
+test('Contacts: a selected contact reaches the chat on the same channel; on another channel the chat no longer follows', async () => {
+  await switchToUrl(browser, 'the launcher', ownPage('launcher.html'));
+  await (await browser.$('[data-open="interlog.sample.contacts"]')).click();
+  await switchToUrl(browser, 'Contacts', onSample('contacts'), 30_000);
+  await ready('Contacts');
+  await (await browser.$('li[data-contact-email="jane.doe@mail.com"]')).click();
+  await switchToUrl(browser, 'the chat', onSample('chat'));
+  await until('the chat shows Jane', async () => (await attr('#selected-contact', 'data-contact-email')) === 'jane.doe@mail.com');
+  assert.match(await text('#selected-contact'), /Jane Doe/);
+  await shot('chat-following');
+
+  // The chat moves to channel 2 with Interlog's channel selector, from the keyboard.
+  const badge = () =>
+    browser.execute(() => document.querySelector('interlog-channel-selector').shadowRoot.querySelector('button.badge').dataset.channel);
+  assert.equal(await badge(), 'fdc3.channel.1');
+  await browser.execute(() => document.querySelector('interlog-channel-selector').shadowRoot.querySelector('button.badge').focus());
+  await browser.keys('ArrowDown'); // opens the list on the current channel
+  await browser.keys('ArrowDown'); // the next channel
+  await browser.keys('Enter');
+  await until('the chat on channel 2', async () => (await badge()) === 'fdc3.channel.2');
+
+  await switchToUrl(browser, 'Contacts', onSample('contacts'));
+  await (await browser.$('li[data-contact-email="john.doe@mail.com"]')).click();
+  await until('Contacts shared John', async () => (await text('#share-status')).includes('John Doe'));
+  await switchToUrl(browser, 'the chat', onSample('chat'));
+  // Give a stray broadcast time to arrive before asserting that none did.
+  await new Promise(r => setTimeout(r, 1000));
+  assert.equal(await attr('#selected-contact', 'data-contact-email'), 'jane.doe@mail.com', 'the chat on another channel did not follow');
+});
+
+test('"View interactions" for Jane Doe opens the history filtered to her', async () => {
+  await switchToUrl(browser, 'Contacts', onSample('contacts'));
+  await (await browser.$('li[data-contact-email="jane.doe@mail.com"]')).click();
+  await (await browser.$('#view-interactions')).click();
+  await switchToUrl(browser, 'the history window', ownPage('index.html'));
+  await until('the search for Jane', async () => (await (await browser.$('#search')).getValue()) === 'jane.doe@mail.com');
+  const rows = await until('Jane\'s rows', async () => {
+    const rs = await browser.$$('.history-row');
+    return rs.length > 0 ? rs : null;
+  });
+  for (const r of rows) assert.match(await r.getProperty('textContent'), /Jane Doe|jane\.doe@mail\.com/);
+  await shot('history-jane');
+  await switchToUrl(browser, 'Contacts', onSample('contacts'));
+  await until('Contacts hears the outcome', async () => ['ok'].includes(await attr('#view-status', 'data-state')));
+});
