@@ -2,7 +2,8 @@
 # Checks a built Interlog .deb without touching the system: its control fields, that apt can
 # install it here (a simulation: dependencies resolve), and that the packaged binary, unpacked
 # into a temporary folder, runs: it starts headless, logs the FDC3 example through its own
-# `raise` command and finds it again with `history`.
+# `raise` command and finds it again with `history`; and opened as from the desktop menu, its
+# launcher and settings windows work (the first-run end-to-end test on the packaged binary).
 #   tests/package/deb-smoke.sh path/to/Interlog_<version>_amd64.deb
 set -euo pipefail
 deb=$(realpath "$1")
@@ -56,4 +57,11 @@ grep -q '"status": *"Created"' <<<"$result" || fail "raise through the packaged 
 history=$("$bin" history --data-dir "$data" --json --limit 1)
 grep -q '"resultStatus": *"Created"' <<<"$history" ||
   fail "the packaged binary's history does not show the logged interaction"
+
+# The installed app as opened from the desktop menu (no switches, an empty data folder), in its
+# windows under Xvfb: the launcher offers the sample apps, the settings window adds, checks and
+# removes a directory, a sample app opens (tests/e2e/test/first-run.test.mjs, on this binary).
+(cd "$repo/tests/e2e" && INTERLOG_BIN="$bin" xvfb-run -a -s "-screen 0 1600x1000x24" \
+  node --import ../js/lib/register.mjs --test --test-reporter=dot test/first-run.test.mjs) ||
+  fail "the packaged app's first run (launcher, sample apps, settings) failed"
 echo "deb-smoke: $(basename "$deb") ok ($(field Version), $(du -h "$deb" | cut -f1))"
