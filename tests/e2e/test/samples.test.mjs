@@ -212,3 +212,30 @@ test('"View interactions" for Jane Doe opens the history filtered to her', async
   await switchToUrl(browser, 'Contacts', onSample('contacts'));
   await until('Contacts hears the outcome', async () => ['ok'].includes(await attr('#view-status', 'data-state')));
 });
+
+test('the launcher lists running instances with their channel, focuses and closes their windows', async () => {
+  await switchToUrl(browser, 'the launcher', ownPage('launcher.html'));
+  const contacts = '.app-row[data-app-id="interlog.sample.contacts"]';
+  const instance = await until('the running Contacts', async () => {
+    const i = await browser.$(`${contacts} .instance`);
+    return (await i.isExisting()) ? i : null;
+  });
+  assert.match(await instance.getProperty('textContent'), /Channel 1/);
+  // The chat moved to channel 2 earlier: the launcher shows that, with the channel's colour.
+  const chatChannel = await browser.$(`.app-row[data-app-id="${CHAT}"] .instance-channel`).getProperty('textContent');
+  assert.equal(chatChannel, 'Channel 2');
+  const dot = await browser.$(`.app-row[data-app-id="${CHAT}"] .channel-dot`).getCSSProperty('background-color');
+  assert.notEqual(dot.parsed.hex, '#000000');
+  await shot('launcher-running');
+  await (await browser.$(`${contacts} button[aria-label^="Bring"]`)).click();
+  await (await browser.$(`${contacts} button[aria-label^="Close"]`)).click();
+  await until('the Contacts window closed', async () => {
+    for (const h of await browser.getWindowHandles()) {
+      await browser.switchToWindow(h).catch(() => {});
+      if (onSample('contacts')(await browser.getUrl().catch(() => ''))) return false;
+    }
+    return true;
+  });
+  await switchToUrl(browser, 'the launcher', ownPage('launcher.html'));
+  await until('no running Contacts listed', async () => !(await (await browser.$(`${contacts} .instance`)).isExisting()));
+});
