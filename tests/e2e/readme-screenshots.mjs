@@ -27,11 +27,19 @@ const settle = () => new Promise(r => setTimeout(r, 600));
 
 const session = await startSession({
   args: ['--port', '0', '--data-dir', path.join(work, 'data'), '--appd', 'interlog:samples'],
-  env: { INTERLOG_RUNTIME_DIR: runtimeDir, INTERLOG_NO_DIALOG: '1' },
+  env: { XDG_DATA_HOME: path.join(work, 'data-home'), INTERLOG_RUNTIME_DIR: runtimeDir, INTERLOG_NO_DIALOG: '1' },
 });
 const browser = session.browser;
 try {
   await waitForAgent({ runtimeDir, timeoutMs: 20_000 });
+  // As the run command does on first start: a few interactions already in the history.
+  const seeds = path.resolve(import.meta.dirname, '../../scripts/seed');
+  for (const seed of fs.readdirSync(seeds).sort()) {
+    execFileSync(process.env.INTERLOG_BIN, ['raise', 'CreateInteraction', '--context', path.join(seeds, seed), '--app', 'interlog.log'], {
+      env: { ...process.env, INTERLOG_RUNTIME_DIR: runtimeDir },
+      stdio: 'ignore',
+    });
+  }
   await switchToUrl(browser, 'the launcher', ownPage('launcher.html'));
   await until('the sample apps', async () => (await browser.$$('.app-row')).length === 4);
   await settle();

@@ -65,7 +65,8 @@ async function historyRow(what, test) {
 before(async () => {
   session = await startSession({
     args: ['--port', '0', '--data-dir', path.join(work, 'data'), '--appd', 'interlog:samples'],
-    env: { INTERLOG_RUNTIME_DIR: runtimeDir, INTERLOG_LOG: 'info', INTERLOG_NO_DIALOG: '1' },
+    // Its own XDG data folder: the sample apps' storage (WebKit's) starts empty, as for a new user.
+    env: { XDG_DATA_HOME: path.join(work, 'data-home'), INTERLOG_RUNTIME_DIR: runtimeDir, INTERLOG_LOG: 'info', INTERLOG_NO_DIALOG: '1' },
   });
   browser = session.browser;
   await waitForAgent({ runtimeDir, timeoutMs: 20_000 });
