@@ -66,6 +66,14 @@ pub enum Command {
         #[arg(long, value_parser = parse_moment)]
         until: Option<i64>,
     },
+    /// Check the ledger's hash chain: every finished exchange as it was recorded. Exits 1 and
+    /// names the first record altered, removed or inserted; prints the chain's head, which,
+    /// noted elsewhere, later proves the chain was not rewritten whole.
+    Verify {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args, Clone)]

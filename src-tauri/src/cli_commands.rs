@@ -214,3 +214,35 @@ pub fn history(args: &AgentArgs, as_json: bool, query: &HistoryQuery) -> ExitCod
     }
     ExitCode::SUCCESS
 }
+
+/// `interlog verify`: the ledger's hash chain checked (read-only, beside a running agent).
+pub fn verify(args: &AgentArgs, as_json: bool) -> ExitCode {
+    let path = args.server_config().database_path();
+    if !path.exists() {
+        return fail(format!("no ledger at {}", path.display()));
+    }
+    let verification = match HistoryReader::open(&path).and_then(|l| l.verify()) {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string(&verification).unwrap_or_default()
+        );
+    } else {
+        println!(
+            "{} sealed exchanges checked, {} still under way; chain head {}",
+            verification.seals, verification.unfinished, verification.head
+        );
+    }
+    match &verification.problem {
+        None => {
+            if !as_json {
+                println!("the ledger is as Interlog wrote it");
+            }
+            ExitCode::SUCCESS
+        }
+        Some(problem) => fail(format!("{}: {problem}", path.display())),
+    }
+}

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
             };
             interlog_app::cli_commands::history(&cli.agent, json, &query)
         }
+        Some(Command::Verify { json }) => interlog_app::cli_commands::verify(&cli.agent, json),
         None if cli.agent.headless => interlog_app::headless::run(&cli.agent),
         None => interlog_app::run_desktop(cli.agent),
     }

@@ -192,4 +192,11 @@ async fn nothing_acknowledged_is_lost_across_kill_9() {
         lost_records.is_empty(),
         "acknowledged records lost: {lost_records:?}"
     );
+    // The hash chain survives the kills too: seals are written with what they seal.
+    let verified = std::process::Command::new(env!("CARGO_BIN_EXE_interlog"))
+        .args(["verify", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("interlog verify runs");
+    assert!(verified.status.success(), "{verified:?}");
 }

@@ -69,3 +69,52 @@ async fn history_limit_above_a_page_returns_every_row_asked_for() {
         "{out:?}"
     );
 }
+
+/// `interlog verify` over a ledger the agent wrote: as written it passes; a row edited with the
+/// `sqlite3` tool is named, and the command fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_names_a_row_edited_with_the_sqlite3_tool() {
+    let agent = TestAgent::start().await;
+    let mut chat = agent.connect(CHAT).await;
+    for _ in 0..3 {
+        let id = chat
+            .request(
+                "raiseIntentRequest",
+                json!({"intent": "CreateInteraction", "context": example_context(),
+                       "app": {"appId": "interlog.log"}}),
+            )
+            .await;
+        chat.response(&id, "raiseIntentResponse").await;
+        let result = chat.response(&id, "raiseIntentResultResponse").await;
+        assert!(
+            result["payload"]["intentResult"]["context"].is_object(),
+            "{result}"
+        );
+    }
+    let data = agent.dir.path().join("data");
+    let verify = || {
+        Command::new(env!("CARGO_BIN_EXE_interlog"))
+            .args(["verify", "--data-dir"])
+            .arg(&data)
+            .output()
+            .expect("interlog verify runs")
+    };
+    let out = verify();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("6 sealed exchanges"),
+        "3 raises and 3 records: {stdout}"
+    );
+
+    let edited = Command::new("sqlite3")
+        .arg(data.join("interlog.db"))
+        .arg("UPDATE raises SET description = 'Nothing was discussed.' WHERE id = 2;")
+        .output()
+        .expect("the sqlite3 tool runs (scripts/setup.sh --test installs it)");
+    assert!(edited.status.success(), "{edited:?}");
+    let out = verify();
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("raise #2 was altered"), "{stderr}");
+}

@@ -329,6 +329,11 @@ impl HistoryReader {
     pub fn detail(&self, id: i64) -> Result<Option<HistoryDetail>, StoreError> {
         query::detail(&self.conn, id)
     }
+
+    /// Checks the ledger's hash chain and every finished row against it (`interlog verify`).
+    pub fn verify(&self) -> Result<crate::Verification, StoreError> {
+        crate::seal::verify(&self.conn)
+    }
 }
 
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {

@@ -18,6 +18,7 @@ mod ledger;
 mod migrations;
 mod model;
 mod query;
+mod seal;
 mod writer;
 
 pub use error::StoreError;
@@ -26,3 +27,4 @@ pub use migrations::SCHEMA_VERSION;
 pub use model::{
     HistoryDetail, HistoryQuery, HistoryRow, LedgerWrite, Outcome, RaiseRecord, Resolution,
 };
+pub use seal::{Tampering, Verification};

@@ -169,7 +169,16 @@ CREATE INDEX raises_raised_at ON raises (raised_at_ms);
 "#;
 
 /// The steps, in order; step `i` takes a file from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1_LEDGER, V2_BULK_INDEX, V3_RAISED_AT_INDEX];
+const MIGRATIONS: &[&str] = &[
+    V1_LEDGER,
+    V2_BULK_INDEX,
+    V3_RAISED_AT_INDEX,
+    crate::seal::V4_SEALS,
+];
+
+/// The step that starts the hash chain: what was finished before it is sealed in the same
+/// transaction (once; a seal is never made again for a row the writer did not write).
+const SEALS_VERSION: i64 = 4;
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -204,6 +213,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             continue;
         }
         tx.execute_batch(sql)?;
+        if target == SEALS_VERSION {
+            crate::seal::seal_existing(&tx)?;
+        }
         tx.pragma_update(None, "user_version", target)?;
         tx.commit()?;
         tracing::info!(version = target, "ledger schema migrated");

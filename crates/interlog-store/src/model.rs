@@ -155,4 +155,6 @@ pub struct HistoryDetail {
     pub delivered_at_ms: Option<i64>,
     pub completed_at_ms: Option<i64>,
     pub request_uuid: String,
+    /// The chain hash of the raise's latest seal (hex), once it has finished: see `interlog verify`.
+    pub seal: Option<String>,
 }

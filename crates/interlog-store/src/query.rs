@@ -268,10 +268,15 @@ pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<HistoryDetail>
                 delivered_at_ms: r.get(n + 6)?,
                 completed_at_ms: r.get(n + 7)?,
                 request_uuid: r.get(n + 8)?,
+                seal: None,
             })
         })
         .optional()?;
-    Ok(detail)
+    let Some(mut detail) = detail else {
+        return Ok(None);
+    };
+    detail.seal = crate::seal::raise_seal(conn, id)?;
+    Ok(Some(detail))
 }
 
 /// An interaction stored by the Interaction Log, by the record id its transactionResult quoted.

@@ -21,6 +21,7 @@ use crate::error::StoreError;
 use crate::extract::{completion, summarize_context, Completion};
 use crate::index;
 use crate::model::{LedgerWrite, RaiseRecord, Resolution};
+use crate::seal;
 
 /// Most writes per transaction. Bounds how long a transaction holds the write lock and how much work one
 /// bad write costs when a batch has to be replayed one by one.
@@ -399,11 +400,27 @@ impl<'a> Progress<'a> {
 
 fn execute(tx: &Transaction<'_>, op: &Op<'_>) -> Result<(), StoreError> {
     match op {
-        Op::Insert { record, progress } => insert(tx, record, progress),
+        Op::Insert { record, progress } => {
+            insert(tx, record, progress)?;
+            if let Some((at, _)) = &progress.completed {
+                seal::seal_finished_raise(tx, &record.raise_key, *at)?;
+            }
+            Ok(())
+        }
         Op::Update {
             raise_key,
             progress,
-        } => update(tx, raise_key, progress),
+        } => {
+            update(tx, raise_key, progress)?;
+            let at = progress
+                .completed
+                .as_ref()
+                .map(|(at, _)| *at)
+                .or(progress.delivered_at_ms)
+                .or(progress.resolved.as_ref().map(|r| r.at_ms))
+                .unwrap_or_default();
+            seal::seal_finished_raise(tx, raise_key, at)
+        }
         Op::Interaction {
             record_id,
             raise_key,
@@ -424,7 +441,7 @@ fn execute(tx: &Transaction<'_>, op: &Op<'_>) -> Result<(), StoreError> {
                 at_ms,
                 serde_json::to_string(interaction)?
             ])?;
-            Ok(())
+            seal::seal(tx, seal::SealKind::Interaction, record_id, *at_ms)
         }
     }
 }

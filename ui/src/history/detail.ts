@@ -118,6 +118,7 @@ export function renderDetail(d: HistoryDetail): HTMLElement[] {
         ['Candidates', candidatesText(d.candidates)],
         ['Raise key', mono(row.raiseKey)],
         ['Request', mono(d.requestUuid)],
+        ['Seal', d.seal === null ? el('span', { class: 'muted', text: 'sealed when it finishes' }) : el('span', { class: 'mono small', text: d.seal, title: 'Hash chain (interlog verify)' })],
       ]),
       timings(d),
     ]),

@@ -37,7 +37,11 @@ export type HistoryDetail = { row: HistoryRow, context: unknown, target: unknown
 /**
  * `{"context": ..}`, `{"channel": ..}` or `{}` (void); `None` until completed or when it failed.
  */
-result: unknown | null, resultMessage: string | null, resolvedAtMs: number | null, deliveredAtMs: number | null, completedAtMs: number | null, requestUuid: string, };
+result: unknown | null, resultMessage: string | null, resolvedAtMs: number | null, deliveredAtMs: number | null, completedAtMs: number | null, requestUuid: string, 
+/**
+ * The chain hash of the raise's latest seal (hex), once it has finished: see `interlog verify`.
+ */
+seal: string | null, };
 
 export type RaiserRef = { appId: string, title: string, instanceId: string, };
 

@@ -1,0 +1,208 @@
+//! Tamper evidence: the ledger's hash chain, on real files edited behind the ledger's back with a
+//! plain SQLite connection (as the `sqlite3` tool would).
+
+use std::path::{Path, PathBuf};
+
+use interlog_store::{
+    HistoryReader, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution, Tampering,
+};
+use rusqlite::Connection;
+use serde_json::json;
+
+fn raise(key: &str, at: i64) -> LedgerWrite {
+    LedgerWrite::Raised(RaiseRecord {
+        raise_key: key.to_owned(),
+        raised_at_ms: at,
+        raiser_app: "chat".into(),
+        raiser_instance: "chat-1".into(),
+        request_uuid: format!("req-{key}"),
+        intent: Some("CreateInteraction".into()),
+        context: json!({"type": "fdc3.interaction", "description": format!("call {key}"),
+            "participants": {"type": "fdc3.contactList", "contacts": []}}),
+        target: None,
+        candidates: json!([{"appId": "crm"}]),
+    })
+}
+
+fn done(key: &str, at: i64, outcome: Outcome) -> Vec<LedgerWrite> {
+    vec![
+        LedgerWrite::Resolved {
+            raise_key: key.into(),
+            at_ms: at,
+            resolution: Resolution::SingleCandidate,
+            handler_app: Some("crm".into()),
+            handler_instance: Some("crm-1".into()),
+        },
+        LedgerWrite::Completed {
+            raise_key: key.into(),
+            at_ms: at + 1,
+            outcome,
+        },
+    ]
+}
+
+fn created() -> Outcome {
+    Outcome::Context(json!({"type": "fdc3.transactionResult", "status": "Created"}))
+}
+
+/// A ledger with two finished raises, one failed, one under way and one logged interaction.
+fn ledger(dir: &Path) -> PathBuf {
+    let path = dir.join("ledger.db");
+    let ledger = Ledger::open(&path).expect("open");
+    for (key, at) in [("a", 10), ("b", 20), ("c", 30), ("d", 40)] {
+        ledger.write_blocking(raise(key, at)).expect("raise");
+    }
+    for w in done("a", 11, created())
+        .into_iter()
+        .chain(done("b", 21, created()))
+        .chain(done("c", 31, Outcome::Error("IntentDeliveryFailed".into())))
+    {
+        ledger.write_blocking(w).expect("stage");
+    }
+    ledger
+        .write_blocking(LedgerWrite::InteractionLogged {
+            record_id: "interlog://interactions/1".into(),
+            raise_key: Some("a".into()),
+            at_ms: 12,
+            interaction: json!({"type": "fdc3.interaction", "description": "call a"}),
+        })
+        .expect("interaction");
+    ledger.close();
+    path
+}
+
+fn verify(path: &Path) -> interlog_store::Verification {
+    HistoryReader::open(path)
+        .expect("reader")
+        .verify()
+        .expect("verify")
+}
+
+fn edit(path: &Path, sql: &str) {
+    Connection::open(path)
+        .expect("plain connection")
+        .execute_batch(sql)
+        .expect("edit");
+}
+
+#[test]
+fn a_ledger_as_written_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = ledger(dir.path());
+    let v = verify(&path);
+    assert_eq!(v.problem, None);
+    assert_eq!(v.seals, 4, "three finished raises and one interaction");
+    assert_eq!(v.unfinished, 1);
+    assert_eq!(v.head.len(), 64);
+    // The detail view shows a finished raise's seal, none for one under way.
+    let reader = HistoryReader::open(&path).expect("reader");
+    assert!(reader
+        .detail(1)
+        .expect("detail")
+        .expect("row")
+        .seal
+        .is_some());
+    assert!(reader
+        .detail(4)
+        .expect("detail")
+        .expect("row")
+        .seal
+        .is_none());
+}
+
+#[test]
+fn an_altered_row_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = ledger(dir.path());
+    edit(
+        &path,
+        "UPDATE raises SET description = 'nothing to see' WHERE id = 2",
+    );
+    let v = verify(&path);
+    assert!(
+        matches!(&v.problem, Some(Tampering::Altered { what, .. }) if what == "raise #2"),
+        "{v:?}"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = ledger(dir.path());
+    edit(&path, "UPDATE interactions SET interaction = '{}'");
+    assert!(matches!(
+        verify(&path).problem,
+        Some(Tampering::Altered { what, .. }) if what == "interaction record interlog://interactions/1"
+    ));
+}
+
+#[test]
+fn a_removed_row_an_inserted_row_and_a_removed_seal_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = ledger(dir.path());
+    edit(&path, "DELETE FROM raises WHERE id = 1");
+    assert!(matches!(
+        verify(&path).problem,
+        Some(Tampering::Removed { what, .. }) if what == "raise #1"
+    ));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = ledger(dir.path());
+    edit(
+        &path,
+        "INSERT INTO raises (raise_key, raised_at_ms, raiser_app, raiser_instance, request_uuid,
+             intent, context, candidates, context_type, state)
+         VALUES ('forged', 15, 'chat', 'chat-1', 'req', 'CreateInteraction', '{}', '[]',
+             'fdc3.interaction', 'completed')",
+    );
+    assert!(matches!(
+        verify(&path).problem,
+        Some(Tampering::Inserted { what }) if what == "raise #5"
+    ));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = ledger(dir.path());
+    edit(&path, "DELETE FROM seals WHERE seq = 2");
+    assert!(matches!(
+        verify(&path).problem,
+        Some(Tampering::ChainBroken { seal: 3 })
+    ));
+}
+
+#[test]
+fn a_late_stage_of_a_finished_raise_is_sealed_again_not_taken_for_tampering() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger.db");
+    let ledger = Ledger::open(&path).expect("open");
+    ledger.write_blocking(raise("x", 1)).expect("raise");
+    for w in done("x", 2, created()) {
+        ledger.write_blocking(w).expect("stage");
+    }
+    // The "delivered" note lost the race with the result: it lands on a finished row.
+    ledger
+        .write_blocking(LedgerWrite::Delivered {
+            raise_key: "x".into(),
+            at_ms: 2,
+        })
+        .expect("late delivered");
+    ledger.close();
+    let v = verify(&path);
+    assert_eq!(v.problem, None, "{v:?}");
+    assert_eq!(v.seals, 2);
+}
+
+#[test]
+fn rows_finished_before_the_chain_existed_are_sealed_once_by_the_migration() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = ledger(dir.path());
+    // The file as the previous version left it: no chain.
+    edit(&path, "DROP TABLE seals; PRAGMA user_version = 3;");
+    let reader = HistoryReader::open(&path).expect("reader");
+    assert!(reader
+        .detail(1)
+        .expect("detail of an unchained file")
+        .expect("row")
+        .seal
+        .is_none());
+    drop(reader);
+    Ledger::open(&path).expect("migrates").close();
+    let v = verify(&path);
+    assert_eq!(v.problem, None, "{v:?}");
+    assert_eq!(v.seals, 4);
+}
