@@ -25,6 +25,8 @@ fn main() {
                 "sources_check",
                 "sources_add",
                 "sources_remove",
+                "remembered_list",
+                "remembered_remove",
                 "hosted_post",
                 "hosted_close",
             ])),

@@ -66,6 +66,21 @@ pub enum Command {
         #[arg(long, value_parser = parse_moment)]
         until: Option<i64>,
     },
+    /// Write the whole history (or the rows matching --search/--since/--until) as CSV or JSON
+    /// Lines, newest first, streamed: to FILE (written whole or not at all) or to stdout.
+    Export {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: crate::export::Format,
+        /// Where to write it (default: stdout).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, value_parser = parse_moment)]
+        since: Option<i64>,
+        #[arg(long, value_parser = parse_moment)]
+        until: Option<i64>,
+    },
     /// Check the ledger's hash chain: every finished exchange as it was recorded. Exits 1 and
     /// names the first record altered, removed or inserted; prints the chain's head, which,
     /// noted elsewhere, later proves the chain was not rewritten whole.

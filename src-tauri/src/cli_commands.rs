@@ -246,3 +246,39 @@ pub fn verify(args: &AgentArgs, as_json: bool) -> ExitCode {
         Some(problem) => fail(format!("{}: {problem}", path.display())),
     }
 }
+
+/// `interlog export`: every row the filter selects, as CSV or JSON Lines.
+pub fn export(
+    args: &AgentArgs,
+    query: &HistoryQuery,
+    format: crate::export::Format,
+    output: Option<&std::path::Path>,
+) -> ExitCode {
+    let path = args.server_config().database_path();
+    if !path.exists() {
+        return fail(format!(
+            "no history yet ({} does not exist)",
+            path.display()
+        ));
+    }
+    let ledger = match HistoryReader::open(&path) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let written = match output {
+        Some(file) => crate::export::to_file(&ledger, query, format, file),
+        None => crate::export::write_all(&ledger, query, format, std::io::stdout().lock()),
+    };
+    match written {
+        Ok(count) => {
+            if let Some(file) = output {
+                eprintln!(
+                    "interlog: {count} interactions written to {}",
+                    file.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}

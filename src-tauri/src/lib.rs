@@ -9,9 +9,11 @@
 pub mod cli;
 pub mod cli_commands;
 pub mod commands;
+pub mod export;
 pub mod headless;
 pub mod hosted;
 pub mod launcher;
+pub mod remembered;
 pub mod samples;
 pub mod signals;
 pub mod sources;
@@ -88,6 +90,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         sources::sources_check,
         sources::sources_add,
         sources::sources_remove,
+        remembered::remembered_list,
+        remembered::remembered_remove,
         hosted::commands::hosted_post,
         hosted::commands::hosted_close,
     ])
@@ -188,7 +192,12 @@ pub fn run_desktop(args: cli::AgentArgs) -> ExitCode {
             }));
             windows::create(app.handle())?;
             windows::forward_ledger_health(app.handle().clone(), &handle);
-            windows::forward_agent_events(app.handle().clone(), handle.clone(), forwarded_icons);
+            windows::forward_agent_events(
+                app.handle().clone(),
+                handle.clone(),
+                forwarded_icons,
+                data_dir.clone(),
+            );
             // SIGTERM (logout, `kill`, a service manager) and Ctrl-C are requests for a clean
             // shutdown: leave through the event loop so `RunEvent::Exit` below closes the agent
             // and removes the discovery file, as the app-connection contract requires.

@@ -45,6 +45,21 @@ fn main() -> ExitCode {
             };
             interlog_app::cli_commands::history(&cli.agent, json, &query)
         }
+        Some(Command::Export {
+            format,
+            output,
+            search,
+            since,
+            until,
+        }) => {
+            let query = interlog_store::HistoryQuery {
+                search,
+                since_ms: since,
+                until_ms: until,
+                ..Default::default()
+            };
+            interlog_app::cli_commands::export(&cli.agent, &query, format, output.as_deref())
+        }
         Some(Command::Verify { json }) => interlog_app::cli_commands::verify(&cli.agent, json),
         None if cli.agent.headless => interlog_app::headless::run(&cli.agent),
         None => interlog_app::run_desktop(cli.agent),

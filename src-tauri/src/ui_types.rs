@@ -3,7 +3,9 @@
 //! test fails when it is out of date, and `UPDATE_UI_TYPES=1 cargo test -p interlog --lib
 //! ui_types` rewrites it.
 
-use interlog_core::agent::{RaiserRef, ResolverApp, ResolverChoice, ResolverOption, ResolverView};
+use interlog_core::agent::{
+    RaiserRef, RememberedChoice, ResolverApp, ResolverChoice, ResolverOption, ResolverView,
+};
 use interlog_store::{HistoryDetail, HistoryQuery, HistoryRow};
 use ts_rs::{Config, TS};
 
@@ -39,6 +41,7 @@ pub fn typescript() -> String {
         HistorySearch::decl(&cfg),
         SourcesView::decl(&cfg),
         SourceCheck::decl(&cfg),
+        RememberedChoice::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/ui_types.rs: do not edit.\n\

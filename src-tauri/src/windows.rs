@@ -176,7 +176,12 @@ fn show_resolver<R: tauri::Runtime>(
 }
 
 /// Relays the agent's UI events to the windows for as long as the app runs.
-pub fn forward_agent_events(app: AppHandle, handle: AgentHandle, icons: IconCache) {
+pub fn forward_agent_events(
+    app: AppHandle,
+    handle: AgentHandle,
+    icons: IconCache,
+    data_dir: std::path::PathBuf,
+) {
     let mut events = handle.subscribe_ui();
     tauri::async_runtime::spawn(async move {
         loop {
@@ -189,6 +194,15 @@ pub fn forward_agent_events(app: AppHandle, handle: AgentHandle, icons: IconCach
                 Ok(UiEvent::ResolverChanged(view)) => show_resolver(&app, &icons, view),
                 Ok(UiEvent::AppsChanged) => {
                     let _ = app.emit_to(LAUNCHER, "apps-changed", ());
+                }
+                Ok(UiEvent::RememberedChanged(list)) => {
+                    let _ = app.emit_to(SETTINGS, "remembered-changed", &list);
+                    let dir = data_dir.clone();
+                    tauri::async_runtime::spawn_blocking(move || {
+                        if let Err(e) = crate::remembered::save(&dir, &list) {
+                            tracing::error!(error = %e, "cannot save the remembered resolver choices");
+                        }
+                    });
                 }
                 Ok(UiEvent::ShowHistory { search, title }) => {
                     if let Err(e) = show(&app, OwnWindow::History, None) {

@@ -118,3 +118,85 @@ async fn verify_names_a_row_edited_with_the_sqlite3_tool() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("raise #2 was altered"), "{stderr}");
 }
+
+/// `interlog export` writes what `interlog history --json` lists for the same filter, as JSON
+/// Lines and as CSV; into a folder that cannot be written it fails clearly and leaves nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_matches_history_and_fails_cleanly() {
+    let agent = TestAgent::start().await;
+    let mut chat = agent.connect(CHAT).await;
+    for n in 0..5 {
+        let mut context = example_context();
+        context["description"] = json!(format!(
+            "Call number {n}, about \"bonds\", with commas, and quotes"
+        ));
+        let id = chat
+            .request(
+                "raiseIntentRequest",
+                json!({"intent": "CreateInteraction", "context": context,
+                       "app": {"appId": "interlog.log"}}),
+            )
+            .await;
+        chat.response(&id, "raiseIntentResponse").await;
+    }
+    let data = agent.dir.path().join("data");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_interlog"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .expect("interlog runs")
+    };
+    let history = run(&["history", "--json", "--limit", "100", "--search", "bonds"]);
+    assert!(history.status.success(), "{history:?}");
+    let jsonl = run(&["export", "--format", "jsonl", "--search", "bonds"]);
+    assert!(jsonl.status.success(), "{jsonl:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&jsonl.stdout),
+        String::from_utf8_lossy(&history.stdout),
+        "export and history disagree"
+    );
+    assert_eq!(String::from_utf8_lossy(&jsonl.stdout).lines().count(), 5);
+
+    let file = agent.dir.path().join("out").join("history.csv");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let csv = run(&[
+        "export",
+        "--search",
+        "bonds",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert!(csv.status.success(), "{csv:?}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(&reader.headers().unwrap()[0], "id");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5, "{text}");
+    assert!(
+        rows.iter().all(|r| r[6].contains("\"bonds\", with commas")),
+        "{text}"
+    );
+
+    // A folder that cannot be written to (it does not exist): a clear error, nothing left behind.
+    let locked = agent.dir.path().join("locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    let target = locked.join("history.csv");
+    let out = run(&[
+        "export",
+        "--output",
+        locked.join("missing-dir").join("x.csv").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot write"),
+        "{out:?}"
+    );
+    assert!(!target.exists());
+    assert_eq!(
+        std::fs::read_dir(&locked).unwrap().count(),
+        0,
+        "no temporary file left"
+    );
+}

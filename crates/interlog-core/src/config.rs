@@ -36,6 +36,8 @@ pub struct AgentConfig {
     pub page_settle_ms: Millis,
     /// What each app may raise (rate and context size); Interlog's own apps are not limited.
     pub raise_budget: crate::agent::RaiseBudget,
+    /// Resolver choices the user asked to remember (settings.json `rememberedChoices`).
+    pub remembered: Vec<crate::agent::RememberedChoice>,
 }
 
 impl Default for AgentConfig {
@@ -56,6 +58,7 @@ impl Default for AgentConfig {
             launch_timeout_ms: 20_000,
             page_settle_ms: 500,
             raise_budget: crate::agent::RaiseBudget::default(),
+            remembered: Vec::new(),
         }
     }
 }

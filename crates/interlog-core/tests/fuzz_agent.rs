@@ -289,6 +289,8 @@ enum Pick {
 enum Choice {
     /// Option `n` modulo (options + 1): the last value is out of range.
     Pick(usize),
+    /// As `Pick`, and remember the choice for the same question from now on.
+    PickAndRemember(usize),
     Cancel,
 }
 
@@ -603,7 +605,11 @@ fn arb_step() -> impl Strategy<Value = Step> {
         2 => who.prop_map(|who| Step::PageLoaded { who }),
         6 => (
             arb_pick(),
-            prop_oneof![3 => (0usize..6).prop_map(Choice::Pick), 1 => Just(Choice::Cancel)],
+            prop_oneof![
+                3 => (0usize..6).prop_map(Choice::Pick),
+                1 => (0usize..6).prop_map(Choice::PickAndRemember),
+                1 => Just(Choice::Cancel),
+            ],
         )
             .prop_map(|(id, choice)| Step::Resolver { id, choice }),
         2 => arb_pick().prop_map(|launch| Step::LaunchFailed { launch }),
@@ -1102,6 +1108,9 @@ impl Harness {
                     Choice::Pick(n) => ResolverChoice::Pick {
                         option: n % (options + 1),
                     },
+                    Choice::PickAndRemember(n) => ResolverChoice::PickAndRemember {
+                        option: n % (options + 1),
+                    },
                     Choice::Cancel => ResolverChoice::Cancel,
                 };
                 self.stats.resolver_answered += 1;
@@ -1422,6 +1431,8 @@ impl Harness {
                     }
                 }
                 Effect::Record(event) => self.on_record(&event, batch)?,
+                // Remembered choices change how later raises resolve; the invariants hold either way.
+                Effect::RememberedChanged(_) => {}
                 Effect::ResolverChanged(view) => {
                     self.resolver_shown = view.map(|v| {
                         let options = v.apps.iter().map(|a| a.options.len()).sum();

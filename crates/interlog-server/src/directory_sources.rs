@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::appd_source::SourceReader;
 use crate::runtime::AgentHandle;
@@ -183,36 +183,14 @@ fn read_saved(path: &Path) -> Option<Vec<String>> {
     )
 }
 
-/// Writes the list into the settings file, keeping every other key; atomically (a temporary
-/// file renamed over it), so a crash leaves the old file or the new one.
+/// Writes the list into the settings file, keeping every other key.
 fn write_saved(path: &Path, sources: &[String]) -> Result<(), SourcesError> {
-    let save_error = |source| SourcesError::Save {
-        path: path.to_owned(),
-        source,
-    };
-    let mut object = match std::fs::read_to_string(path) {
-        Ok(text) => match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(o)) => o,
-            _ => {
-                // Keep what the user wrote where they can find it; start a fresh file.
-                let aside =
-                    path.with_extension(format!("json.unreadable-{}", crate::runtime::now_ms()));
-                std::fs::rename(path, &aside).map_err(save_error)?;
-                tracing::warn!(moved_to = %aside.display(), "settings.json was not a JSON object; moved aside");
-                Map::new()
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
-        Err(e) => return Err(save_error(e)),
-    };
-    object.insert(KEY.into(), Value::from(sources.to_vec()));
-    let text = serde_json::to_string_pretty(&Value::Object(object)).unwrap_or_default() + "\n";
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(save_error)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text).map_err(save_error)?;
-    std::fs::rename(&tmp, path).map_err(save_error)
+    crate::settings::write_key(path, KEY, Value::from(sources.to_vec())).map_err(|source| {
+        SourcesError::Save {
+            path: path.to_owned(),
+            source,
+        }
+    })
 }
 
 #[cfg(test)]

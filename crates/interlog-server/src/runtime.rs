@@ -38,6 +38,8 @@ pub enum UiEvent {
     /// Instances started, ended or changed channel, or the directory was replaced: read
     /// [`AgentHandle::apps`] again.
     AppsChanged,
+    /// The remembered resolver choices changed (the user asked to remember one): keep them.
+    RememberedChanged(Vec<interlog_core::agent::RememberedChoice>),
     /// An app asked to see the history of a contact (ViewInteractions, handled by the built-in
     /// `interlog.history`): show the history window searching for `search`.
     ShowHistory {
@@ -77,6 +79,10 @@ enum Command {
         reply: oneshot::Sender<AppsSnapshot>,
     },
     SetDirectory(interlog_core::Directory),
+    Remembered {
+        reply: oneshot::Sender<Vec<interlog_core::agent::RememberedChoice>>,
+    },
+    SetRemembered(Vec<interlog_core::agent::RememberedChoice>),
     /// Tests only: the agent task panics, as a bug in it would.
     #[cfg(feature = "fault-injection")]
     Panic,
@@ -302,6 +308,18 @@ impl AgentHandle {
         let _ = self.tx.send(Command::SetDirectory(directory));
     }
 
+    /// The resolver choices the user asked to remember.
+    pub async fn remembered(&self) -> Vec<interlog_core::agent::RememberedChoice> {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.tx.send(Command::Remembered { reply });
+        rx.await.unwrap_or_default()
+    }
+
+    /// Replaces the remembered choices (the user removed one).
+    pub fn set_remembered(&self, list: Vec<interlog_core::agent::RememberedChoice>) {
+        let _ = self.tx.send(Command::SetRemembered(list));
+    }
+
     /// Tells the UI (the built-in apps use it, e.g. ViewInteractions showing the history).
     pub fn notify_ui(&self, event: UiEvent) {
         let _ = self.ui.send(event);
@@ -498,6 +516,10 @@ impl AgentTask {
                 });
             }
             Command::SetDirectory(directory) => self.agent.set_directory(directory),
+            Command::Remembered { reply } => {
+                let _ = reply.send(self.agent.remembered().to_vec());
+            }
+            Command::SetRemembered(list) => self.agent.set_remembered(list),
             #[cfg(feature = "fault-injection")]
             Command::Panic => panic!("fault injected"),
         }
@@ -532,6 +554,9 @@ impl AgentTask {
                 }
                 Effect::SetTimer { at_ms, timer } => self.timers.set(at_ms, timer),
                 Effect::CancelTimer(timer) => self.timers.cancel(&timer),
+                Effect::RememberedChanged(list) => {
+                    let _ = self.ui.send(UiEvent::RememberedChanged(list));
+                }
                 // Heartbeats say nothing about any raise and need no order among the other
                 // messages, so they skip the queue: while the ledger holds writes (a full disk),
                 // apps keep answering them and are not declared dead for the ledger's trouble.
@@ -603,7 +628,10 @@ impl AgentTask {
                 }
             }
             // Handled when the batch was pushed.
-            Effect::Record(_) | Effect::SetTimer { .. } | Effect::CancelTimer(_) => {}
+            Effect::Record(_)
+            | Effect::SetTimer { .. }
+            | Effect::CancelTimer(_)
+            | Effect::RememberedChanged(_) => {}
         }
     }
 }

@@ -35,6 +35,8 @@ pub struct Settings {
     /// The app directory sources (AppD files, `/v2/apps` URLs, `interlog:samples`), in order;
     /// the settings window edits it. Sources given with `--appd` come after these.
     pub app_directories: Option<Vec<String>>,
+    /// Resolver choices the user asked to remember; the settings window removes them.
+    pub remembered_choices: Option<Vec<interlog_core::agent::RememberedChoice>>,
 }
 
 pub fn settings_path(data_dir: &Path) -> PathBuf {
@@ -63,6 +65,36 @@ pub fn load(data_dir: &Path) -> (Settings, Vec<String>) {
             vec![format!("{}: {e}; using the defaults", path.display())],
         ),
     }
+}
+
+/// Sets one key of the settings file, keeping every other key as it is; atomically (a temporary
+/// file renamed over it), so a crash leaves the old file or the new one. A file that is not a JSON
+/// object is not overwritten blindly: it is moved aside (`settings.json.unreadable-<ms>`) and a
+/// fresh one started.
+pub fn write_key(path: &Path, key: &str, value: serde_json::Value) -> std::io::Result<()> {
+    use serde_json::{Map, Value};
+    let mut object = match std::fs::read_to_string(path) {
+        Ok(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(o)) => o,
+            _ => {
+                let aside =
+                    path.with_extension(format!("json.unreadable-{}", crate::runtime::now_ms()));
+                std::fs::rename(path, &aside)?;
+                tracing::warn!(moved_to = %aside.display(), "settings.json was not a JSON object; moved aside");
+                Map::new()
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
+        Err(e) => return Err(e),
+    };
+    object.insert(key.into(), value);
+    let text = serde_json::to_string_pretty(&Value::Object(object)).unwrap_or_default() + "\n";
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }
 
 impl Settings {
@@ -170,6 +202,9 @@ impl Settings {
         }
         if let Some(sources) = &self.app_directories {
             config.appd_sources = sources.clone();
+        }
+        if let Some(remembered) = &self.remembered_choices {
+            config.agent.remembered = remembered.clone();
         }
         problems
     }

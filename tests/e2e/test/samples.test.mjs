@@ -240,3 +240,59 @@ test('the launcher lists running instances with their channel, focuses and close
   await switchToUrl(browser, 'the launcher', ownPage('launcher.html'));
   await until('no running Contacts listed', async () => !(await (await browser.$(`${contacts} .instance`)).isExisting()));
 });
+
+test('a remembered choice: asked once, then no dialog (the history marks it); forgotten in settings, the dialog is back', async () => {
+  const requestId = async () => {
+    await switchToUrl(browser, 'the resolver', ownPage('resolver.html'));
+    return browser.$('#resolver').getAttribute('data-request-id');
+  };
+  const logFromChat = async () => {
+    await switchToUrl(browser, 'the chat', onSample('chat'));
+    await (await browser.$('#log-interaction')).click();
+  };
+  const chatOutcome = async () => {
+    await switchToUrl(browser, 'the chat', onSample('chat'));
+    await until('the chat shows the outcome', async () => ['ok', 'failed', 'error'].includes(await attr('#log-status', 'data-state')), 30_000);
+    return text('#log-status');
+  };
+
+  await logFromChat();
+  await switchToUrl(browser, 'the resolver', ownPage('resolver.html'));
+  await until('the remember box', async () => (await browser.$('#remember-row')).isDisplayed());
+  assert.match(await (await browser.$('#remember-text')).getText(), /Always use this app for CreateInteraction with fdc3\.interaction from Chat/);
+  await (await browser.$('#remember-row')).click();
+  assert.equal(await (await browser.$('#resolver-remember')).isSelected(), true);
+  await shot('resolver-remember');
+  await pickInResolver(SUMMIT, false);
+  assert.match(await chatOutcome(), /Summit CRM/);
+  const settingsFile = path.join(work, 'data', 'settings.json');
+  const saved = () => (fs.existsSync(settingsFile) ? JSON.parse(fs.readFileSync(settingsFile, 'utf8')).rememberedChoices ?? [] : []);
+  await until('the choice saved in settings.json', () => saved().length === 1);
+  assert.deepEqual(saved()[0], { intent: 'CreateInteraction', contextType: 'fdc3.interaction', raiserAppId: CHAT, appId: SUMMIT });
+  const shown = await requestId();
+
+  // The same question again: answered by the remembered choice, no dialog.
+  await logFromChat();
+  assert.match(await chatOutcome(), /Created[\s\S]*Summit CRM|Summit CRM[\s\S]*Created/);
+  assert.equal(await requestId(), shown, 'no new request was shown in the resolver');
+  const row = await historyRow('the remembered row', t => t.includes('remembered'));
+  assert.match(row, /interlog\.sample\.crm-summit/);
+  await shot('history-remembered');
+
+  // Forgotten in the settings: the dialog asks again.
+  await switchToUrl(browser, 'the launcher', ownPage('launcher.html'));
+  await (await browser.$('#show-settings')).click();
+  await switchToUrl(browser, 'the settings', ownPage('settings.html'));
+  const remembered = await until('the remembered choice listed', async () => {
+    const r = await browser.$(`.remembered-choice[data-app-id="${SUMMIT}"]`);
+    return (await r.isExisting()) ? r : null;
+  });
+  await shot('settings-remembered');
+  await (await remembered.$('button')).click();
+  await until('the choice forgotten', async () => !(await (await browser.$('.remembered-choice')).isExisting()));
+  assert.deepEqual(saved(), []);
+  await logFromChat();
+  await until('the dialog again', async () => (await requestId()) !== shown);
+  await browser.keys('Escape');
+  assert.match(await chatOutcome(), /closed the app chooser|cancel/i);
+});

@@ -20,14 +20,18 @@ function appCell(cls: string, appId: string | null, instance: string | null): HT
 function rowElement(row: HistoryRow): HTMLTableRowElement {
   const description = row.description ?? '';
   const participants = participantsText(row);
-  const tr = el('tr', { class: 'history-row', attrs: { 'data-id': String(row.id), 'data-raise-key': row.raiseKey, 'aria-selected': 'false' } }, [
+  const tr = el('tr', { class: 'history-row', attrs: { 'data-id': String(row.id), 'data-raise-key': row.raiseKey, 'data-resolution': row.resolution ?? '', 'aria-selected': 'false' } }, [
     cell('time', formatDateTime(row.raisedAtMs), formatDateTime(row.raisedAtMs, true)),
     cell('type', typeLabel(row), row.intent !== null ? `${typeLabel(row)}\nintent ${row.intent}` : row.contextType),
     cell('participants', participants, participants),
     cell('description', shorten(description, DESCRIPTION_MAX), description),
     appCell('raiser', row.raiserApp, row.raiserInstance),
     appCell('handler', row.handlerApp, row.handlerInstance),
-    el('td', { class: 'status' }, [statusBadge(statusOf(row))]),
+    el('td', { class: 'status' }, [
+      statusBadge(statusOf(row)),
+      // Chosen by a remembered choice: no dialog was shown for it.
+      row.resolution === 'remembered' ? el('span', { class: 'badge badge-neutral remembered-marker', text: 'remembered', title: 'The app was chosen by a choice you asked Interlog to remember' }) : null,
+    ]),
     cell('record', row.recordId ?? '', row.recordId ?? undefined),
   ]);
   return tr;

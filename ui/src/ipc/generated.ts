@@ -67,7 +67,7 @@ intent: string | null, raiser: RaiserRef, context: unknown, deadlineMs: number, 
  */
 queued: number, apps: Array<ResolverApp>, };
 
-export type ResolverChoice = { "kind": "pick", option: number, } | { "kind": "cancel" };
+export type ResolverChoice = { "kind": "pick", option: number, } | { "kind": "pickAndRemember", option: number, } | { "kind": "cancel" };
 
 export type RaisedExample = { raiseKey: string, };
 
@@ -103,3 +103,13 @@ export type HistorySearch = { search: string, title: string | null, };
 export type SourcesView = { sources: Array<{ source: string, origin: 'settings' | 'commandLine' }>, problems: Array<string>, settingsFile: string, };
 
 export type SourceCheck = { source: string, apps: Array<string>, problems: Array<string>, };
+
+export type RememberedChoice = { intent: string, contextType: string, 
+/**
+ * The raising app the choice is for.
+ */
+raiserAppId: string, 
+/**
+ * The app that handles it.
+ */
+appId: string, };

@@ -6,6 +6,7 @@ import type {
   HistorySearch,
   LauncherView,
   OwnWindow,
+  RememberedChoice,
   SourceCheck,
   SourcesView,
   HistoryDetail,
@@ -121,7 +122,21 @@ export function sourcesRemove(source: string): Promise<SourcesView> {
   return call<SourcesView>('sources_remove', { source });
 }
 
+export function rememberedList(): Promise<RememberedChoice[]> {
+  return call<RememberedChoice[]>('remembered_list', {});
+}
+
+/** Forgets a remembered resolver choice; resolves to the list left. */
+export function rememberedRemove(choice: RememberedChoice): Promise<RememberedChoice[]> {
+  return call<RememberedChoice[]>('remembered_remove', { choice });
+}
+
 // ---- events ---------------------------------------------------------------
+
+/** The user asked the resolver to remember a choice: the list is now this. */
+export function onRememberedChanged(cb: (list: RememberedChoice[]) => void): Promise<UnlistenFn> {
+  return listen<RememberedChoice[]>('remembered-changed', (event) => cb(event.payload));
+}
 
 /** Instances started, ended or changed channel, or the directory changed: re-read. */
 export function onAppsChanged(cb: () => void): Promise<UnlistenFn> {

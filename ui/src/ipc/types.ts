@@ -11,6 +11,7 @@ export type {
   LauncherInstance,
   LauncherView,
   OwnWindow,
+  RememberedChoice,
   SourceCheck,
   SourcesView,
   HistoryDetail,

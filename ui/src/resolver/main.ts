@@ -15,10 +15,13 @@ const queued = byId('queued');
 const preview = byId('context-preview');
 const pickButton = byId<HTMLButtonElement>('resolver-pick');
 const cancelButton = byId<HTMLButtonElement>('resolver-cancel');
+const rememberRow = byId('remember-row');
+const remember = byId<HTMLInputElement>('resolver-remember');
+const rememberText = byId('remember-text');
 
 const countdown = new Countdown(byId('countdown'), document.getElementById('countdown-fill'));
 const list = new OptionList(byId('resolver-options'), {
-  onPick: (option) => void choose({ kind: 'pick', option }),
+  onPick: (option) => void choose(remember.checked && !rememberRow.hidden ? { kind: 'pickAndRemember', option } : { kind: 'pick', option }),
   onCancel: () => void choose({ kind: 'cancel' }),
 });
 
@@ -62,6 +65,11 @@ function renderNew(view: ResolverView): void {
   raiser.title = `${view.raiser.appId}\ninstance ${view.raiser.instanceId}`;
   list.render(view);
   renderPreview(preview, view.context);
+  // One intent asked of one context type: a question worth remembering the answer to.
+  const contextType = typeof view.context === 'object' && view.context !== null ? (view.context as { type?: unknown }).type : undefined;
+  rememberRow.hidden = view.intent === null || typeof contextType !== 'string';
+  remember.checked = false;
+  rememberText.textContent = view.intent === null ? '' : `Always use this app for ${view.intent} with ${String(contextType)} from ${view.raiser.title}`;
   // Which request is on screen (tests tell a new request from the previous one by it).
   main.dataset['requestId'] = view.id;
   empty.hidden = true;
@@ -95,7 +103,7 @@ async function choose(choice: ResolverChoice): Promise<void> {
       setBusy(false);
       focusList();
     }
-    reportError(err, choice.kind === 'pick' ? 'Could not open the app' : 'Could not cancel');
+    reportError(err, choice.kind === 'cancel' ? 'Could not cancel' : 'Could not open the app');
   }
 }
 

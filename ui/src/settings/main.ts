@@ -1,6 +1,17 @@
 // The settings window: the app directory's sources, listed, checked, added and removed; every
 // change is saved and applied to the running agent at once.
-import { type SourceCheck, type SourcesView, sourcesAdd, sourcesCheck, sourcesList, sourcesRemove } from '../ipc';
+import {
+  type RememberedChoice,
+  type SourceCheck,
+  type SourcesView,
+  onRememberedChanged,
+  rememberedList,
+  rememberedRemove,
+  sourcesAdd,
+  sourcesCheck,
+  sourcesList,
+  sourcesRemove,
+} from '../ipc';
 import { byId, el } from '../common/dom';
 import { clearError, reportError } from '../common/error-banner';
 
@@ -90,9 +101,27 @@ async function remove(source: string): Promise<void> {
   render(view);
 }
 
+function renderRemembered(list: RememberedChoice[]): void {
+  byId('remembered-list').replaceChildren(
+    ...list.map((c) =>
+      el('li', { class: 'source remembered-choice', attrs: { 'data-app-id': c.appId, 'data-raiser': c.raiserAppId } }, [
+        el('span', { class: 'source-name', text: `${c.intent} with ${c.contextType} from ${c.raiserAppId} → ${c.appId}` }),
+        el('span', { class: 'source-actions' }, [button('Remove', `Forget ${c.intent} from ${c.raiserAppId}`, () => void forget(c))]),
+      ]),
+    ),
+  );
+  byId('no-remembered').hidden = list.length > 0;
+}
+
+async function forget(choice: RememberedChoice): Promise<void> {
+  const list = await busy(() => rememberedRemove(choice));
+  if (list !== undefined) renderRemembered(list);
+}
+
 async function refresh(): Promise<void> {
   try {
     render(await sourcesList());
+    renderRemembered(await rememberedList());
   } catch (err) {
     reportError(err, 'Cannot read the settings');
   }
@@ -104,4 +133,5 @@ form.addEventListener('submit', (event) => {
 });
 checkButton.addEventListener('click', () => void check(input.value));
 window.addEventListener('focus', () => void refresh());
+void onRememberedChanged(renderRemembered).catch((err) => reportError(err, 'Live updates are off'));
 void refresh();

@@ -422,6 +422,8 @@ impl Parts<'_> {
                 if options.len() == 1 {
                     let option = options.remove(0);
                     self.deliver(&key, option, resolution, step);
+                } else if let Some(option) = self.remembered_option(&key, &options) {
+                    self.deliver(&key, option, Resolution::Remembered, step);
                 } else if !self.config.resolver_available {
                     self.fail_raise(
                         &key,
@@ -541,6 +543,44 @@ impl Parts<'_> {
         }
     }
 
+    /// The option a remembered choice gives for this raise: the remembered app's first running
+    /// instance, else a new one; `None` when nothing is remembered for the question or the app
+    /// is not among the options (gone, or no longer handling it).
+    fn remembered_option(&self, key: &str, options: &[RaiseOption]) -> Option<RaiseOption> {
+        let raise = self.intents.by_key.get(key)?;
+        let intent = options.first()?.intent.as_str();
+        // raiseIntentForContext offers several intents: no one question to remember.
+        if options.iter().any(|o| o.intent != intent) {
+            return None;
+        }
+        let app_id =
+            self.remembered
+                .find(intent, context_type(&raise.context)?, &raise.raiser_app)?;
+        let of_app = || options.iter().filter(|o| o.app_id == app_id);
+        of_app()
+            .find(|o| o.instance_id.is_some())
+            .or_else(|| of_app().next())
+            .cloned()
+    }
+
+    /// Remembers the user's pick for this raise's question and tells the runtime.
+    fn remember(&mut self, key: &str, option: &RaiseOption, step: &mut Step) {
+        let Some(raise) = self.intents.by_key.get(key) else {
+            return;
+        };
+        let Some(context_type) = context_type(&raise.context) else {
+            return;
+        };
+        self.remembered.remember(super::RememberedChoice {
+            intent: option.intent.clone(),
+            context_type: context_type.to_owned(),
+            raiser_app_id: raise.raiser_app.clone(),
+            app_id: option.app_id.clone(),
+        });
+        step.effects
+            .push(Effect::RememberedChanged(self.remembered.list().to_vec()));
+    }
+
     fn ask_user(
         &mut self,
         key: &str,
@@ -639,15 +679,22 @@ impl Parts<'_> {
                 Some(Resolution::Cancelled),
                 step,
             ),
-            ResolverChoice::Pick { option } => match options.get(option) {
-                Some(o) => self.deliver(&key, o.clone(), Resolution::UserChoice, step),
-                None => self.fail_raise(
-                    &key,
-                    Fdc3Error::UserCancelled,
-                    Some(Resolution::Cancelled),
-                    step,
-                ),
-            },
+            ResolverChoice::Pick { option } | ResolverChoice::PickAndRemember { option } => {
+                match options.get(option) {
+                    Some(o) => {
+                        if matches!(choice, ResolverChoice::PickAndRemember { .. }) {
+                            self.remember(&key, o, step);
+                        }
+                        self.deliver(&key, o.clone(), Resolution::UserChoice, step)
+                    }
+                    None => self.fail_raise(
+                        &key,
+                        Fdc3Error::UserCancelled,
+                        Some(Resolution::Cancelled),
+                        step,
+                    ),
+                }
+            }
         }
     }
 

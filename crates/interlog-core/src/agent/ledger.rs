@@ -14,6 +14,8 @@ pub enum Resolution {
     SingleCandidate,
     Targeted,
     UserChoice,
+    /// A choice the user asked to remember answered it; no dialog was shown.
+    Remembered,
     Cancelled,
     TimedOut,
     Unavailable,
@@ -31,6 +33,7 @@ impl Resolution {
             Resolution::SingleCandidate => "single_candidate",
             Resolution::Targeted => "targeted",
             Resolution::UserChoice => "user_choice",
+            Resolution::Remembered => "remembered",
             Resolution::Cancelled => "cancelled",
             Resolution::TimedOut => "timed_out",
             Resolution::Unavailable => "unavailable",

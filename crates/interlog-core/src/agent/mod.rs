@@ -12,6 +12,7 @@ mod identity;
 mod intents;
 mod launch;
 mod ledger;
+mod remembered;
 mod resolver;
 mod state;
 
@@ -21,6 +22,7 @@ pub use budget::{OverBudget, RaiseBudget};
 pub use launch::LaunchRequest;
 pub use launch::LaunchTarget;
 pub use ledger::{LedgerEvent, Resolution, ResultOutcome};
+pub use remembered::{RememberedChoice, RememberedChoices};
 pub use resolver::{RaiserRef, ResolverApp, ResolverChoice, ResolverOption, ResolverView};
 pub use state::{Instance, InstanceSummary, Transport};
 
@@ -114,6 +116,9 @@ pub enum Effect {
     },
     /// Forget `Timer` (every time it was set): what it guarded is over.
     CancelTimer(Timer),
+    /// The user asked to remember a resolver choice: the remembered choices are now these (for
+    /// the runtime to keep across a restart).
+    RememberedChanged(Vec<RememberedChoice>),
 }
 
 /// Optional request fields the schemas type as string (or null). Read leniently elsewhere, so a
@@ -141,6 +146,7 @@ pub struct Agent {
     channels: channels::Channels,
     launches: launch::Launches,
     directory_revision: u64,
+    remembered: RememberedChoices,
 }
 
 /// What one call to `handle` produces, plus the helpers to build it.
@@ -205,6 +211,7 @@ impl Request<'_> {
 
 impl Agent {
     pub fn new(config: AgentConfig, directory: Directory, ids: Box<dyn IdSource>) -> Agent {
+        let remembered = RememberedChoices::new(config.remembered.clone());
         crate::context_schema::warm_up();
         let channels = channels::Channels::new();
         Agent {
@@ -217,6 +224,7 @@ impl Agent {
             channels,
             launches: launch::Launches::default(),
             directory_revision: 0,
+            remembered,
         }
     }
 
@@ -233,6 +241,16 @@ impl Agent {
     pub fn set_directory(&mut self, directory: Directory) {
         self.directory = directory;
         self.directory_revision += 1;
+    }
+
+    /// The remembered resolver choices.
+    pub fn remembered(&self) -> &[RememberedChoice] {
+        self.remembered.list()
+    }
+
+    /// Replaces the remembered choices (the user removed some).
+    pub fn set_remembered(&mut self, list: Vec<RememberedChoice>) {
+        self.remembered = RememberedChoices::new(list);
     }
 
     /// Moves whenever an instance starts, ends or changes, or the directory is replaced.
@@ -282,6 +300,7 @@ impl Agent {
             resolver: &mut self.resolver,
             channels: &mut self.channels,
             launches: &mut self.launches,
+            remembered: &mut self.remembered,
         };
         parts.dispatch(input, &mut step);
         let mut effects = step.effects;
@@ -308,6 +327,7 @@ pub(crate) struct Parts<'a> {
     pub resolver: &'a mut resolver::ResolverQueue,
     pub channels: &'a mut channels::Channels,
     pub launches: &'a mut launch::Launches,
+    pub remembered: &'a mut RememberedChoices,
 }
 
 impl Parts<'_> {

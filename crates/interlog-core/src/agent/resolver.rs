@@ -61,7 +61,14 @@ pub struct ResolverView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum ResolverChoice {
-    Pick { option: usize },
+    Pick {
+        option: usize,
+    },
+    /// Pick, and from now on answer the same question (intent, context type, raiser) with the
+    /// same app without asking.
+    PickAndRemember {
+        option: usize,
+    },
     Cancel,
 }
 

@@ -337,6 +337,7 @@ pub fn outline(effects: &[Effect]) -> Vec<String> {
                 format!("timer {name}")
             }
             Effect::CancelTimer(_) => unreachable!("filtered out"),
+            Effect::RememberedChanged(list) => format!("remembered {}", list.len()),
         })
         .collect()
 }

@@ -491,3 +491,95 @@ fn headless_with_one_candidate_delivers_without_a_resolver() {
         ],
     );
 }
+
+#[test]
+fn a_remembered_choice_answers_the_same_question_without_the_dialog() {
+    let mut t = ambiguous(AgentConfig::default());
+    let (_, view) = raise_and_show(&mut t);
+    let fx = t.s.resolve(
+        &view.id,
+        ResolverChoice::PickAndRemember {
+            option: option_for(&view, "crm"),
+        },
+    );
+    assert!(
+        outline(&fx).contains(&"remembered 1".to_owned()),
+        "{:?}",
+        outline(&fx)
+    );
+    assert_eq!(
+        t.s.agent.remembered(),
+        [RememberedChoice {
+            intent: "CreateInteraction".into(),
+            context_type: "fdc3.interaction".into(),
+            raiser_app_id: "chat".into(),
+            app_id: "crm".into(),
+        }]
+    );
+
+    // The same question again: no dialog, straight to the CRM, on record as remembered.
+    t.s.raise(t.chat, "CreateInteraction", interaction(), None);
+    let fx = t.s.take();
+    assert!(
+        !outline(&fx).contains(&"resolver shown".to_owned()),
+        "{:?}",
+        outline(&fx)
+    );
+    assert!(
+        outline(&fx).contains(&"record Resolved(Remembered)".to_owned()),
+        "{:?}",
+        outline(&fx)
+    );
+    let crm =
+        t.s.agent
+            .instances()
+            .into_iter()
+            .find(|i| i.instance_id == t.crm_id)
+            .expect("crm");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Send { msg, .. } if msg["type"] == "intentEvent"))
+            && !sent(&fx, t.log).iter().any(|m| m["type"] == "intentEvent"),
+        "delivered to {}, not the log",
+        crm.app_id
+    );
+
+    // Another context type is another question: the dialog.
+    t.s.raise(
+        t.chat,
+        "CreateInteraction",
+        json!({"type": "fdc3.contactList", "contacts": []}),
+        None,
+    );
+    assert!(outline(&t.s.take()).contains(&"resolver shown".to_owned()));
+}
+
+#[test]
+fn a_remembered_app_that_is_gone_is_ignored_and_forgetting_brings_the_dialog_back() {
+    let config = AgentConfig {
+        remembered: vec![RememberedChoice {
+            intent: "CreateInteraction".into(),
+            context_type: "fdc3.interaction".into(),
+            raiser_app_id: "chat".into(),
+            app_id: "no.such.app".into(),
+        }],
+        ..AgentConfig::default()
+    };
+    let mut t = ambiguous(config);
+    let (_, view) = raise_and_show(&mut t);
+    assert_eq!(view.apps.len(), 2);
+    t.s.resolve(&view.id, ResolverChoice::Cancel);
+
+    t.s.agent.set_remembered(vec![RememberedChoice {
+        intent: "CreateInteraction".into(),
+        context_type: "fdc3.interaction".into(),
+        raiser_app_id: "chat".into(),
+        app_id: "interlog.log".into(),
+    }]);
+    t.s.raise(t.chat, "CreateInteraction", interaction(), None);
+    let fx = t.s.take();
+    assert!(outline(&fx).contains(&"record Resolved(Remembered)".to_owned()));
+    assert!(sent(&fx, t.log).iter().any(|m| m["type"] == "intentEvent"));
+    t.s.agent.set_remembered(Vec::new());
+    raise_and_show(&mut t);
+}
