@@ -87,5 +87,6 @@ try {
   );
 } finally {
   await session.stop();
-  fs.rmSync(work, { recursive: true, force: true });
+  // WebKit's helper processes may still be writing into the XDG folder as the app exits.
+  fs.rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }

@@ -55,7 +55,8 @@ before(async () => {
 
 after(async () => {
   await session?.stop();
-  fs.rmSync(work, { recursive: true, force: true });
+  // WebKit's helper processes may still be writing into the XDG folder as the app exits.
+  fs.rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 test('the empty launcher offers the sample apps; one click adds them, saved in settings.json', async () => {

@@ -74,7 +74,8 @@ before(async () => {
 
 after(async () => {
   await session?.stop();
-  fs.rmSync(work, { recursive: true, force: true });
+  // WebKit's helper processes may still be writing into the XDG folder as the app exits.
+  fs.rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 test('the launcher lists the sample apps; typing and Enter opens the chat in its own window', async () => {
