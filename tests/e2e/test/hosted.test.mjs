@@ -292,9 +292,12 @@ test('a handler that closes its window mid-raise: the raiser gets an FDC3 error,
 
 test('window.close() from B closes its window and within 2 s B is gone from findInstances', async () => {
   await switchToUrl(browser, 'app B', onApp('app-b'));
-  // Closed after the script returns: WebDriver answers "no such window" for a window that
-  // vanished under its own command.
-  await browser.execute(() => setTimeout(() => window.close(), 0));
+  // Closed after the script returns. The window can still vanish before WebDriver has read the
+  // script's answer, and WebDriver then says "no such window": the close this test asks for
+  // happened. Any other error fails the test; what follows checks that B really is gone.
+  await browser.execute(() => setTimeout(() => window.close(), 50)).catch(e => {
+    if (!/no such window/.test(String(e?.message ?? e))) throw e;
+  });
   await switchToUrl(browser, 'app A', onApp('app-a'));
   const t0 = Date.now();
   await until('B gone from findInstances', async () => {
