@@ -12,6 +12,7 @@ fn main() {
             .app_manifest(tauri_build::AppManifest::new().commands(&[
                 "history_list",
                 "history_detail",
+                "history_unconfirmed",
                 "ledger_health",
                 "resolver_current",
                 "resolver_choose",

@@ -65,6 +65,9 @@ pub enum Command {
         /// --until 2026-10-01` is the third quarter.
         #[arg(long, value_parser = parse_moment)]
         until: Option<i64>,
+        /// Only unconfirmed interactions: CreateInteraction without a Created or Updated result.
+        #[arg(long)]
+        unconfirmed: bool,
     },
     /// Write the whole history (or the rows matching --search/--since/--until) as CSV or JSON
     /// Lines, newest first, streamed: to FILE (written whole or not at all) or to stdout.
@@ -80,6 +83,8 @@ pub enum Command {
         since: Option<i64>,
         #[arg(long, value_parser = parse_moment)]
         until: Option<i64>,
+        #[arg(long)]
+        unconfirmed: bool,
     },
     /// Check the ledger's hash chain: every finished exchange as it was recorded. Exits 1 and
     /// names the first record altered, removed or inserted; prints the chain's head, which,

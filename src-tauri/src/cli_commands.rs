@@ -180,8 +180,10 @@ pub fn history(args: &AgentArgs, as_json: bool, query: &HistoryQuery) -> ExitCod
     };
     if rows.is_empty() && !as_json {
         // Said on stderr so that scripts reading the table still get an empty one.
-        let filtered =
-            query.search.is_some() || query.since_ms.is_some() || query.until_ms.is_some();
+        let filtered = query.search.is_some()
+            || query.since_ms.is_some()
+            || query.until_ms.is_some()
+            || query.unconfirmed;
         eprintln!(
             "interlog: {}",
             if filtered {

@@ -50,6 +50,16 @@ pub async fn history_detail(
         .map_err(|e| CommandError::new("store", e))
 }
 
+/// How many unconfirmed interactions the ledger holds (the history's badge).
+#[tauri::command]
+pub async fn history_unconfirmed(state: State<'_, DesktopState>) -> Result<u64, CommandError> {
+    let ledger = state.handle.ledger().clone();
+    tauri::async_runtime::spawn_blocking(move || ledger.count_unconfirmed())
+        .await
+        .map_err(|e| CommandError::new("internal", e))?
+        .map_err(|e| CommandError::new("store", e))
+}
+
 /// Why the ledger cannot write right now, or `None` while it can (see `Ledger::health`).
 #[tauri::command]
 pub fn ledger_health(state: State<'_, DesktopState>) -> Option<String> {

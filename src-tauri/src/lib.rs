@@ -77,6 +77,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
     builder.invoke_handler(tauri::generate_handler![
         commands::history_list,
         commands::history_detail,
+        commands::history_unconfirmed,
         commands::ledger_health,
         commands::resolver_current,
         commands::resolver_choose,

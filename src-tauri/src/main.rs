@@ -35,12 +35,14 @@ fn main() -> ExitCode {
             search,
             since,
             until,
+            unconfirmed,
         }) => {
             let query = interlog_store::HistoryQuery {
                 search,
                 limit,
                 since_ms: since,
                 until_ms: until,
+                unconfirmed,
                 ..Default::default()
             };
             interlog_app::cli_commands::history(&cli.agent, json, &query)
@@ -51,11 +53,13 @@ fn main() -> ExitCode {
             search,
             since,
             until,
+            unconfirmed,
         }) => {
             let query = interlog_store::HistoryQuery {
                 search,
                 since_ms: since,
                 until_ms: until,
+                unconfirmed,
                 ..Default::default()
             };
             interlog_app::cli_commands::export(&cli.agent, &query, format, output.as_deref())

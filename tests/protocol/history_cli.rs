@@ -158,6 +158,12 @@ async fn export_matches_history_and_fails_cleanly() {
         "export and history disagree"
     );
     assert_eq!(String::from_utf8_lossy(&jsonl.stdout).lines().count(), 5);
+    // All five were logged (Created): none is unconfirmed.
+    let unconfirmed = run(&["history", "--json", "--unconfirmed"]);
+    assert!(unconfirmed.status.success(), "{unconfirmed:?}");
+    assert_eq!(String::from_utf8_lossy(&unconfirmed.stdout), "");
+    let all = run(&["export", "--format", "jsonl", "--unconfirmed"]);
+    assert_eq!(String::from_utf8_lossy(&all.stdout), "");
 
     let file = agent.dir.path().join("out").join("history.csv");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();

@@ -199,6 +199,11 @@ impl Ledger {
         self.inner.readers.with(|conn| query::detail(conn, id))
     }
 
+    /// How many unconfirmed interactions there are (see [`HistoryQuery::unconfirmed`]).
+    pub fn count_unconfirmed(&self) -> Result<u64, StoreError> {
+        self.inner.readers.with(query::count_unconfirmed)
+    }
+
     /// The interaction the Interaction Log stored under `record_id`.
     pub fn interaction(&self, record_id: &str) -> Result<Option<Value>, StoreError> {
         self.inner
@@ -328,6 +333,11 @@ impl HistoryReader {
 
     pub fn detail(&self, id: i64) -> Result<Option<HistoryDetail>, StoreError> {
         query::detail(&self.conn, id)
+    }
+
+    /// How many unconfirmed interactions there are (see [`HistoryQuery::unconfirmed`]).
+    pub fn count_unconfirmed(&self) -> Result<u64, StoreError> {
+        query::count_unconfirmed(&self.conn)
     }
 
     /// Checks the ledger's hash chain and every finished row against it (`interlog verify`).

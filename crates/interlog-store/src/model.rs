@@ -83,6 +83,9 @@ pub struct HistoryQuery {
     pub since_ms: Option<i64>,
     /// Only raises before this time (exclusive), so consecutive periods never share a row.
     pub until_ms: Option<i64>,
+    /// Only unconfirmed interactions: CreateInteraction raises without a `Created` or `Updated`
+    /// result (failed, rejected, cancelled, timed out, no result, or still under way).
+    pub unconfirmed: bool,
 }
 
 impl HistoryQuery {
@@ -106,6 +109,7 @@ impl Default for HistoryQuery {
             before_id: None,
             since_ms: None,
             until_ms: None,
+            unconfirmed: false,
         }
     }
 }

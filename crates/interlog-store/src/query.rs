@@ -14,24 +14,61 @@ const ROW_COLUMNS: &str = "r.id, r.raise_key, r.raised_at_ms, r.intent, r.contex
     r.handler_instance, r.resolution, r.state, r.result_status, r.error, r.record_id";
 const ROW_COLUMN_COUNT: usize = 17;
 
-/// A page of the history without a search: a range scan of the primary key.
-fn list_sql() -> String {
+/// An unconfirmed interaction: a CreateInteraction raise without a `Created` or `Updated` result.
+/// The same text as the WHERE clause of the `raises_unconfirmed` partial index (migration 5), so
+/// that SQLite can use it.
+pub(crate) const UNCONFIRMED: &str = "intent = 'CreateInteraction' AND (result_status IS NULL OR result_status NOT IN ('Created', 'Updated'))";
+
+/// What `unconfirmed` adds to the conditions on `raises r` where another table is joined (the
+/// search index has an `intent` column too): [`UNCONFIRMED`] on the alias.
+fn unconfirmed_filter(unconfirmed: bool) -> &'static str {
+    if unconfirmed {
+        "AND r.intent = 'CreateInteraction'
+         AND (r.result_status IS NULL OR r.result_status NOT IN ('Created', 'Updated'))"
+    } else {
+        ""
+    }
+}
+
+/// A page of the history without a search: a range scan of the primary key (of the unconfirmed
+/// rows' partial index, for those only).
+fn list_sql(unconfirmed: bool) -> String {
+    let (from, filter) = if unconfirmed {
+        (
+            "raises r INDEXED BY raises_unconfirmed",
+            format!("AND {UNCONFIRMED}"),
+        )
+    } else {
+        ("raises r", String::new())
+    };
     format!(
-        "SELECT {ROW_COLUMNS} FROM raises r
+        "SELECT {ROW_COLUMNS} FROM {from}
          WHERE r.id >= :low AND r.id < :high
-           AND r.raised_at_ms >= :since AND r.raised_at_ms < :until
+           AND r.raised_at_ms >= :since AND r.raised_at_ms < :until {filter}
          ORDER BY r.id DESC LIMIT :limit"
     )
 }
 
 /// A page of search matches: the FTS table drives, walking its rowids downwards.
-fn search_sql() -> String {
+fn search_sql(unconfirmed: bool) -> String {
+    let filter = unconfirmed_filter(unconfirmed);
     format!(
         "SELECT {ROW_COLUMNS} FROM raises_fts JOIN raises r ON r.id = raises_fts.rowid
          WHERE raises_fts MATCH :matcher AND raises_fts.rowid >= :low AND raises_fts.rowid < :high
-           AND r.raised_at_ms >= :since AND r.raised_at_ms < :until
+           AND r.raised_at_ms >= :since AND r.raised_at_ms < :until {filter}
          ORDER BY raises_fts.rowid DESC LIMIT :limit"
     )
+}
+
+/// How many unconfirmed interactions the ledger holds (the history's badge): a count of the
+/// partial index.
+pub(crate) fn count_unconfirmed(conn: &Connection) -> Result<u64, StoreError> {
+    let n: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM raises INDEXED BY raises_unconfirmed WHERE {UNCONFIRMED}"
+        ))?
+        .query_row([], |r| r.get(0))?;
+    Ok(n as u64)
 }
 
 /// One page of history, newest first.
@@ -44,9 +81,9 @@ pub(crate) fn list(conn: &Connection, q: &HistoryQuery) -> Result<Vec<HistoryRow
         return Ok(Vec::new());
     }
     let rows = match q.search.as_deref().and_then(fts_query) {
-        Some(matcher) => search(&snapshot, &matcher, &period, limit)?,
+        Some(matcher) => search(&snapshot, &matcher, &period, limit, q.unconfirmed)?,
         None => {
-            let mut stmt = snapshot.prepare_cached(&list_sql())?;
+            let mut stmt = snapshot.prepare_cached(&list_sql(q.unconfirmed))?;
             let rows = stmt.query_map(period.params(&limit).as_slice(), history_row)?;
             rows.collect::<Result<Vec<_>, _>>()?
         }
@@ -123,13 +160,14 @@ fn search(
     matcher: &str,
     period: &Period,
     limit: i64,
+    unconfirmed: bool,
 ) -> Result<Vec<HistoryRow>, StoreError> {
     // The FTS table drives the loop, walking its rowids downwards, so a page costs about the same
     // whether the ledger holds a thousand rows or a million.
     let mut params = period.params(&limit);
     params.push((":matcher", &matcher));
     let mut rows = conn
-        .prepare_cached(&search_sql())?
+        .prepare_cached(&search_sql(unconfirmed))?
         .query_map(params.as_slice(), history_row)?
         .collect::<Result<Vec<_>, _>>()?;
     let waiting: bool = conn
@@ -147,7 +185,8 @@ fn search(
         };
         let mut row = conn.prepare_cached(&format!(
             "SELECT {ROW_COLUMNS} FROM raises r
-             WHERE r.id = ?1 AND r.raised_at_ms >= ?2 AND r.raised_at_ms < ?3"
+             WHERE r.id = ?1 AND r.raised_at_ms >= ?2 AND r.raised_at_ms < ?3 {}",
+            unconfirmed_filter(unconfirmed)
         ))?;
         for id in unindexed_matches(conn, matcher, period.high_id)?
             .into_iter()
@@ -423,7 +462,7 @@ mod tests {
                 .collect::<Result<_, _>>()
                 .expect("rows")
         };
-        let plan = plan_of(&search_sql(), true);
+        let plan = plan_of(&search_sql(false), true);
         // A temp b-tree would mean sorting every match before the LIMIT applies.
         assert!(
             plan.iter().all(|step| !step.contains("TEMP B-TREE")),
@@ -431,7 +470,7 @@ mod tests {
         );
         assert!(plan[0].contains("VIRTUAL TABLE"), "{plan:?}");
         // The unsearched page walks the primary key backwards, without sorting either.
-        let plan = plan_of(&list_sql(), false);
+        let plan = plan_of(&list_sql(false), false);
         assert!(
             plan.iter().all(|step| !step.contains("TEMP B-TREE")),
             "{plan:?}"
@@ -440,5 +479,17 @@ mod tests {
             plan.iter().any(|step| step.contains("INTEGER PRIMARY KEY")),
             "{plan:?}"
         );
+        // Only the unconfirmed: their partial index, walked backwards, no sort.
+        let plan = plan_of(&list_sql(true), false);
+        assert!(
+            plan.iter().all(|step| !step.contains("TEMP B-TREE")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.iter().any(|step| step.contains("raises_unconfirmed")),
+            "{plan:?}"
+        );
+        let plan = plan_of(&search_sql(true), true);
+        assert!(plan[0].contains("VIRTUAL TABLE"), "{plan:?}");
     }
 }

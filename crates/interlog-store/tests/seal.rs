@@ -192,7 +192,10 @@ fn rows_finished_before_the_chain_existed_are_sealed_once_by_the_migration() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = ledger(dir.path());
     // The file as the previous version left it: no chain.
-    edit(&path, "DROP TABLE seals; PRAGMA user_version = 3;");
+    edit(
+        &path,
+        "DROP TABLE seals; DROP INDEX raises_unconfirmed; PRAGMA user_version = 3;",
+    );
     let reader = HistoryReader::open(&path).expect("reader");
     assert!(reader
         .detail(1)
@@ -205,4 +208,46 @@ fn rows_finished_before_the_chain_existed_are_sealed_once_by_the_migration() {
     let v = verify(&path);
     assert_eq!(v.problem, None, "{v:?}");
     assert_eq!(v.seals, 4);
+}
+
+#[test]
+fn unconfirmed_interactions_are_counted_and_listed_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = ledger(dir.path());
+    // a, b: Created; c: failed; d: under way. All CreateInteraction.
+    let ledger = Ledger::open(&path).expect("open");
+    assert_eq!(ledger.count_unconfirmed().expect("count"), 2);
+    let only = interlog_store::HistoryQuery {
+        unconfirmed: true,
+        ..Default::default()
+    };
+    let keys: Vec<String> = ledger
+        .list(&only)
+        .expect("list")
+        .into_iter()
+        .map(|r| r.raise_key)
+        .collect();
+    assert_eq!(keys, ["d", "c"]);
+    // With a search (the index drives) and once d finishes with Created, it is confirmed.
+    let searched = interlog_store::HistoryQuery {
+        search: Some("call".into()),
+        ..only.clone()
+    };
+    assert_eq!(ledger.list(&searched).expect("search").len(), 2);
+    for w in done("d", 41, created()) {
+        ledger.write_blocking(w).expect("stage");
+    }
+    assert_eq!(ledger.count_unconfirmed().expect("count"), 1);
+    assert_eq!(ledger.list(&searched).expect("search").len(), 1);
+    // A Failed transaction result (a CRM that rejected it) is unconfirmed too.
+    ledger.write_blocking(raise("e", 50)).expect("raise");
+    for w in done(
+        "e",
+        51,
+        Outcome::Context(json!({"type": "fdc3.transactionResult", "status": "Failed"})),
+    ) {
+        ledger.write_blocking(w).expect("stage");
+    }
+    assert_eq!(ledger.count_unconfirmed().expect("count"), 2);
+    ledger.close();
 }

@@ -167,6 +167,19 @@ test('"Reject next" on the CRM: the next log fails, the chat says why, the histo
   assert.ok(await (await browser.$('#records li[data-state="failed"]')).isExisting());
   const row = await historyRow('the failed row', t => /Failed/i.test(t) && !t.includes(recordId));
   assert.match(row, /interlog\.sample\.crm-harbor|Harbor CRM/);
+  // Counted as unconfirmed; pressed, the badge lists only the unconfirmed rows.
+  const badge = await until('the unconfirmed badge', async () => {
+    const b = await browser.$('#unconfirmed');
+    return (await b.isDisplayed()) && (await b.getText()) === '1 unconfirmed' ? b : null;
+  });
+  await badge.click();
+  await until('only the failed row', async () => {
+    const rows = await browser.$$('.history-row');
+    return rows.length === 1 && /Failed/i.test(await rows[0].getProperty('textContent'));
+  });
+  await shot('history-unconfirmed');
+  await badge.click();
+  await until('all rows again', async () => (await browser.$$('.history-row')).length >= 2);
 });
 
 test('Contacts: a selected contact reaches the chat on the same channel; on another channel the chat no longer follows', async () => {

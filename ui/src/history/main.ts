@@ -1,5 +1,5 @@
 // History window: live table of interactions + detail pane.
-import { type HistoryRow, type HistorySearch, historyDetail, ledgerHealth, onHistoryChanged, onHistorySearch, onLedgerHealth, raiseExample, windowShow } from '../ipc';
+import { type HistoryRow, type HistorySearch, historyDetail, historyUnconfirmed, ledgerHealth, onHistoryChanged, onHistorySearch, onLedgerHealth, raiseExample, windowShow } from '../ipc';
 import { byId, isTextInput } from '../common/dom';
 import { clearError, reportError, showError } from '../common/error-banner';
 import { countText } from './format';
@@ -177,6 +177,21 @@ async function onRaiseExample(): Promise<void> {
   }
 }
 
+const unconfirmedButton = byId<HTMLButtonElement>('unconfirmed');
+
+/** The badge: how many interactions no handler confirmed; pressed, only they are listed. */
+async function showUnconfirmed(): Promise<void> {
+  try {
+    const n = await historyUnconfirmed();
+    unconfirmedButton.textContent = `${n} unconfirmed`;
+    unconfirmedButton.hidden = n === 0 && !store.unconfirmed;
+    unconfirmedButton.setAttribute('aria-pressed', String(store.unconfirmed));
+    unconfirmedButton.classList.toggle('pressed', store.unconfirmed);
+  } catch (err) {
+    reportError(err, 'Cannot count the unconfirmed interactions');
+  }
+}
+
 /** An app asked for a contact's interactions (ViewInteractions): search for it, any time. */
 function showSearch(asked: HistorySearch): void {
   searchInput.value = asked.search;
@@ -186,6 +201,10 @@ function showSearch(asked: HistorySearch): void {
 }
 
 async function start(): Promise<void> {
+  unconfirmedButton.addEventListener('click', () => {
+    void store.setUnconfirmed(!store.unconfirmed).then(showUnconfirmed);
+  });
+  void showUnconfirmed();
   byId('show-launcher').addEventListener('click', () => void windowShow('launcher').catch((err) => reportError(err, 'Cannot show the apps')));
   try {
     await onHistorySearch(showSearch);
@@ -201,7 +220,10 @@ async function start(): Promise<void> {
   loadMoreButton.addEventListener('click', () => void store.loadMore());
   raiseButton.addEventListener('click', () => void onRaiseExample());
   try {
-    await onHistoryChanged(() => void store.refresh());
+    await onHistoryChanged(() => {
+      void store.refresh();
+      void showUnconfirmed();
+    });
   } catch (err) {
     reportError(err, 'Live updates are off');
   }

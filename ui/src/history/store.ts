@@ -18,6 +18,8 @@ export class HistoryStore {
   hasMore = false;
   search: string | null = null;
   period: PeriodId = 'all';
+  /** Only the unconfirmed interactions (no Created/Updated result). */
+  unconfirmed = false;
   loaded = false;
 
   /**
@@ -46,6 +48,12 @@ export class HistoryStore {
     await this.fetchTop(PAGE_SIZE, 'search');
   }
 
+  /** Shows only the unconfirmed interactions, or all again, from the top. */
+  async setUnconfirmed(unconfirmed: boolean): Promise<void> {
+    this.unconfirmed = unconfirmed;
+    await this.fetchTop(PAGE_SIZE, 'search');
+  }
+
   /** Re-runs the current query over at least the rows already shown. Coalesces bursts. */
   async refresh(): Promise<void> {
     if (this.refreshing) {
@@ -70,7 +78,7 @@ export class HistoryStore {
     this.loadingMore = true;
     const generation = this.generation;
     try {
-      const page = await historyList({ search: this.search, limit: PAGE_SIZE, beforeId: last.id, ...this.range });
+      const page = await historyList({ search: this.search, limit: PAGE_SIZE, beforeId: last.id, ...this.range, unconfirmed: this.unconfirmed });
       if (generation !== this.generation) return;
       const known = new Set(this.rows.map((r) => r.id));
       this.rows = [...this.rows, ...page.filter((r) => !known.has(r.id))];
@@ -87,7 +95,7 @@ export class HistoryStore {
     const generation = ++this.generation;
     const range = periodRange(this.period, new Date());
     try {
-      const rows = await historyList({ search: this.search, limit, beforeId: null, ...range });
+      const rows = await historyList({ search: this.search, limit, beforeId: null, ...range, unconfirmed: this.unconfirmed });
       if (generation !== this.generation) return;
       this.range = range;
       this.rows = rows;

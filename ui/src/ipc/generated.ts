@@ -21,7 +21,12 @@ sinceMs: number | null,
 /**
  * Only raises before this time (exclusive), so consecutive periods never share a row.
  */
-untilMs: number | null, };
+untilMs: number | null, 
+/**
+ * Only unconfirmed interactions: CreateInteraction raises without a `Created` or `Updated`
+ * result (failed, rejected, cancelled, timed out, no result, or still under way).
+ */
+unconfirmed: boolean, };
 
 export type HistoryRow = { id: number, raiseKey: string, raisedAtMs: number, intent: string | null, contextType: string, interactionType: string | null, participants: Array<string>, description: string | null, raiserApp: string, raiserInstance: string, handlerApp: string | null, handlerInstance: string | null, resolution: string | null, 
 /**

@@ -66,6 +66,11 @@ export function historyDetail(id: number): Promise<HistoryDetail | null> {
   return call<HistoryDetail | null>('history_detail', { id });
 }
 
+/** How many unconfirmed interactions (no Created/Updated result) the ledger holds. */
+export function historyUnconfirmed(): Promise<number> {
+  return call<number>('history_unconfirmed', {});
+}
+
 /** Why the ledger cannot write right now (raises are held until it can), or null. */
 export function ledgerHealth(): Promise<string | null> {
   return call<string | null>('ledger_health', {});
