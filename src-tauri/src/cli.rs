@@ -54,20 +54,8 @@ pub enum Command {
         json: bool,
         #[arg(long, default_value_t = 50)]
         limit: u32,
-        /// Only rows matching these words (participants, type, description, apps, ids).
-        #[arg(long)]
-        search: Option<String>,
-        /// Only raises at or after this moment: a date (YYYY-MM-DD, from local midnight) or an
-        /// RFC 3339 time (2026-07-01T09:30:00Z).
-        #[arg(long, value_parser = parse_moment)]
-        since: Option<i64>,
-        /// Only raises before this moment (exclusive; same forms as --since): `--since 2026-07-01
-        /// --until 2026-10-01` is the third quarter.
-        #[arg(long, value_parser = parse_moment)]
-        until: Option<i64>,
-        /// Only unconfirmed interactions: CreateInteraction without a Created or Updated result.
-        #[arg(long)]
-        unconfirmed: bool,
+        #[command(flatten)]
+        filter: HistoryFilter,
     },
     /// Write the whole history (or the rows matching --search/--since/--until) as CSV or JSON
     /// Lines, newest first, streamed: to FILE (written whole or not at all) or to stdout.
@@ -77,14 +65,8 @@ pub enum Command {
         /// Where to write it (default: stdout).
         #[arg(long, short)]
         output: Option<PathBuf>,
-        #[arg(long)]
-        search: Option<String>,
-        #[arg(long, value_parser = parse_moment)]
-        since: Option<i64>,
-        #[arg(long, value_parser = parse_moment)]
-        until: Option<i64>,
-        #[arg(long)]
-        unconfirmed: bool,
+        #[command(flatten)]
+        filter: HistoryFilter,
     },
     /// Check the ledger's hash chain: every finished exchange as it was recorded. Exits 1 and
     /// names the first record altered, removed or inserted; prints the chain's head, which,
@@ -94,6 +76,39 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Which rows `history` and `export` select.
+#[derive(Debug, Args, Clone)]
+pub struct HistoryFilter {
+    /// Only rows matching these words (participants, type, description, apps, ids).
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Only raises at or after this moment: a date (YYYY-MM-DD, from local midnight) or an
+    /// RFC 3339 time (2026-07-01T09:30:00Z).
+    #[arg(long, value_parser = parse_moment)]
+    pub since: Option<i64>,
+    /// Only raises before this moment (exclusive; same forms as --since): `--since 2026-07-01
+    /// --until 2026-10-01` is the third quarter.
+    #[arg(long, value_parser = parse_moment)]
+    pub until: Option<i64>,
+    /// Only unconfirmed interactions: CreateInteraction without a Created or Updated result.
+    #[arg(long)]
+    pub unconfirmed: bool,
+}
+
+impl HistoryFilter {
+    /// The ledger query for this filter, `limit` rows at most (0: the default page).
+    pub fn query(self, limit: u32) -> interlog_store::HistoryQuery {
+        interlog_store::HistoryQuery {
+            search: self.search,
+            limit,
+            since_ms: self.since,
+            until_ms: self.until,
+            unconfirmed: self.unconfirmed,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone)]

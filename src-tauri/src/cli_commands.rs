@@ -158,21 +158,26 @@ fn all_pages(
     Ok(rows)
 }
 
+/// The ledger, read-only (the running agent owns writing and may be writing right now); a
+/// missing or unreadable one is said on stderr and is the command's failure.
+fn open_ledger(args: &AgentArgs) -> Result<HistoryReader, ExitCode> {
+    let path = args.server_config().database_path();
+    if !path.exists() {
+        return Err(fail(format!(
+            "no history yet ({} does not exist)",
+            path.display()
+        )));
+    }
+    HistoryReader::open(&path).map_err(fail)
+}
+
 pub fn history(args: &AgentArgs, as_json: bool, query: &HistoryQuery) -> ExitCode {
     if query.limit == 0 {
         return fail("--limit must be at least 1");
     }
-    let path = args.server_config().database_path();
-    if !path.exists() {
-        return fail(format!(
-            "no history yet ({} does not exist)",
-            path.display()
-        ));
-    }
-    // Read-only: the running agent owns writing (and may be writing right now).
-    let ledger = match HistoryReader::open(&path) {
+    let ledger = match open_ledger(args) {
         Ok(l) => l,
-        Err(e) => return fail(e),
+        Err(code) => return code,
     };
     let rows = match all_pages(&ledger, query) {
         Ok(r) => r,
@@ -220,12 +225,10 @@ pub fn history(args: &AgentArgs, as_json: bool, query: &HistoryQuery) -> ExitCod
 /// `interlog verify`: the ledger's hash chain checked (read-only, beside a running agent).
 pub fn verify(args: &AgentArgs, as_json: bool) -> ExitCode {
     let path = args.server_config().database_path();
-    if !path.exists() {
-        return fail(format!("no ledger at {}", path.display()));
-    }
-    let verification = match HistoryReader::open(&path).and_then(|l| l.verify()) {
-        Ok(v) => v,
-        Err(e) => return fail(e),
+    let verification = match open_ledger(args).map(|l| l.verify()) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => return fail(e),
+        Err(code) => return code,
     };
     if as_json {
         println!(
@@ -256,16 +259,9 @@ pub fn export(
     format: crate::export::Format,
     output: Option<&std::path::Path>,
 ) -> ExitCode {
-    let path = args.server_config().database_path();
-    if !path.exists() {
-        return fail(format!(
-            "no history yet ({} does not exist)",
-            path.display()
-        ));
-    }
-    let ledger = match HistoryReader::open(&path) {
+    let ledger = match open_ledger(args) {
         Ok(l) => l,
-        Err(e) => return fail(e),
+        Err(code) => return code,
     };
     let written = match output {
         Some(file) => crate::export::to_file(&ledger, query, format, file),

@@ -78,7 +78,7 @@ pub fn view(
     let apps = snapshot
         .apps
         .iter()
-        .filter(|a| !a.app_id.starts_with("interlog.") || a.app_id.starts_with("interlog.sample."))
+        .filter(|a| !interlog_core::builtin::is_builtin(&a.app_id))
         .map(|a| LauncherApp {
             app_id: a.app_id.clone(),
             title: a.title.clone(),

@@ -32,38 +32,18 @@ fn main() -> ExitCode {
         Some(Command::History {
             json,
             limit,
-            search,
-            since,
-            until,
-            unconfirmed,
-        }) => {
-            let query = interlog_store::HistoryQuery {
-                search,
-                limit,
-                since_ms: since,
-                until_ms: until,
-                unconfirmed,
-                ..Default::default()
-            };
-            interlog_app::cli_commands::history(&cli.agent, json, &query)
-        }
+            filter,
+        }) => interlog_app::cli_commands::history(&cli.agent, json, &filter.query(limit)),
         Some(Command::Export {
             format,
             output,
-            search,
-            since,
-            until,
-            unconfirmed,
-        }) => {
-            let query = interlog_store::HistoryQuery {
-                search,
-                since_ms: since,
-                until_ms: until,
-                unconfirmed,
-                ..Default::default()
-            };
-            interlog_app::cli_commands::export(&cli.agent, &query, format, output.as_deref())
-        }
+            filter,
+        }) => interlog_app::cli_commands::export(
+            &cli.agent,
+            &filter.query(0),
+            format,
+            output.as_deref(),
+        ),
         Some(Command::Verify { json }) => interlog_app::cli_commands::verify(&cli.agent, json),
         None if cli.agent.headless => interlog_app::headless::run(&cli.agent),
         None => interlog_app::run_desktop(cli.agent),

@@ -22,6 +22,11 @@ pub fn in_process_only(app_id: &str) -> bool {
     matches!(app_id, LOG_APP_ID | UI_APP_ID | HISTORY_APP_ID)
 }
 
+/// Interlog's own apps (the directory's built-in records): the launcher does not list them.
+pub fn is_builtin(app_id: &str) -> bool {
+    matches!(app_id, LOG_APP_ID | HISTORY_APP_ID | CLI_APP_ID | UI_APP_ID)
+}
+
 /// Built-in apps that only raise: they may never handle an intent (the command line connects
 /// over the socket, so a process posing as it must not be offered in the resolver).
 pub fn raises_only(app_id: &str) -> bool {
