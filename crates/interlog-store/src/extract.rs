@@ -24,18 +24,12 @@ pub(crate) fn summarize_context(context: &Value) -> ContextSummary {
         context_type,
         ..ContextSummary::default()
     };
-    let contacts: Vec<&Value> = match summary.context_type.as_str() {
-        "fdc3.interaction" => {
-            summary.interaction_type = str_field(context, "interactionType");
-            summary.description = str_field(context, "description");
-            contacts_of(context.get("participants"))
-        }
-        "fdc3.contactList" => contacts_of(Some(context)),
-        "fdc3.contact" => vec![context],
-        _ => Vec::new(),
-    };
+    if summary.context_type == "fdc3.interaction" {
+        summary.interaction_type = str_field(context, "interactionType");
+        summary.description = str_field(context, "description");
+    }
     let mut terms = Vec::new();
-    for contact in contacts {
+    for contact in contacts(context) {
         let ids = id_strings(contact.get("id"));
         let name = str_field(contact, "name").filter(|n| !n.trim().is_empty());
         if let Some(label) = name
@@ -49,6 +43,41 @@ pub(crate) fn summarize_context(context: &Value) -> ContextSummary {
     }
     summary.participant_terms = terms.join(" ");
     summary
+}
+
+/// The contacts a context names: an interaction's participants, a contact list's contacts, a
+/// contact.
+fn contacts(context: &Value) -> Vec<&Value> {
+    match context.get("type").and_then(Value::as_str) {
+        Some("fdc3.interaction") => contacts_of(context.get("participants")),
+        Some("fdc3.contactList") => contacts_of(Some(context)),
+        Some("fdc3.contact") => vec![context],
+        _ => Vec::new(),
+    }
+}
+
+/// A person named in a context, for the participant filter's suggestions.
+#[derive(Debug, PartialEq)]
+pub(crate) struct NamedPerson {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The people a context names that have a name or an e-mail address (`id.email`).
+pub(crate) fn people_of(context: &Value) -> Vec<NamedPerson> {
+    contacts(context)
+        .into_iter()
+        .filter_map(|contact| {
+            let name = str_field(contact, "name").filter(|n| !n.trim().is_empty());
+            let email = contact
+                .get("id")
+                .and_then(|id| id.get("email"))
+                .and_then(Value::as_str)
+                .filter(|e| !e.trim().is_empty())
+                .map(str::to_owned);
+            (name.is_some() || email.is_some()).then_some(NamedPerson { name, email })
+        })
+        .collect()
 }
 
 /// The columns written when a raise completes.

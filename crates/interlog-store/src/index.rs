@@ -72,11 +72,15 @@ fn index(conn: &Connection, all: bool) -> Result<usize, StoreError> {
          FROM raises WHERE id = ?1",
     )?;
     let mut forget = conn.prepare_cached("DELETE FROM raises_unindexed WHERE id = ?1")?;
+    let mut moved = Vec::with_capacity(ids.len());
     for &(id, exists) in &ids {
         if exists {
             insert.execute([id])?;
+            moved.push(id);
         }
         forget.execute([id])?;
     }
+    // The participant suggestions count a raise once, as it enters the index.
+    crate::people::count_raises(conn, &moved)?;
     Ok(ids.len())
 }

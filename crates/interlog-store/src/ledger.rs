@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::error::StoreError;
-use crate::model::{HistoryDetail, HistoryQuery, HistoryRow, LedgerWrite};
+use crate::model::{HistoryDetail, HistoryQuery, HistoryRow, LedgerWrite, Person};
 use crate::writer::Pending;
 use crate::{migrations, query, writer};
 
@@ -204,6 +204,18 @@ impl Ledger {
         self.inner.readers.with(query::count_unconfirmed)
     }
 
+    /// How many rows `q` selects, counted up to `cap` (`cap` means "at least that many").
+    pub fn count(&self, q: &HistoryQuery, cap: u32) -> Result<u64, StoreError> {
+        self.inner.readers.with(|conn| query::count(conn, q, cap))
+    }
+
+    /// People named in the ledger whose name or address starts with `typed` (see `people.rs`).
+    pub fn people(&self, typed: &str, limit: u32) -> Result<Vec<Person>, StoreError> {
+        self.inner
+            .readers
+            .with(|conn| crate::people::suggest(conn, typed, limit))
+    }
+
     /// The interaction the Interaction Log stored under `record_id`.
     pub fn interaction(&self, record_id: &str) -> Result<Option<Value>, StoreError> {
         self.inner
@@ -338,6 +350,11 @@ impl HistoryReader {
     /// How many unconfirmed interactions there are (see [`HistoryQuery::unconfirmed`]).
     pub fn count_unconfirmed(&self) -> Result<u64, StoreError> {
         query::count_unconfirmed(&self.conn)
+    }
+
+    /// How many rows `q` selects, counted up to `cap`.
+    pub fn count(&self, q: &HistoryQuery, cap: u32) -> Result<u64, StoreError> {
+        query::count(&self.conn, q, cap)
     }
 
     /// Checks the ledger's hash chain and every finished row against it (`interlog verify`).

@@ -13,10 +13,12 @@
 
 mod error;
 mod extract;
+mod filter;
 mod index;
 mod ledger;
 mod migrations;
 mod model;
+mod people;
 mod query;
 mod seal;
 mod writer;
@@ -25,6 +27,8 @@ pub use error::StoreError;
 pub use ledger::{HistoryReader, Ledger};
 pub use migrations::SCHEMA_VERSION;
 pub use model::{
-    HistoryDetail, HistoryQuery, HistoryRow, LedgerWrite, Outcome, RaiseRecord, Resolution,
+    HistoryDetail, HistoryOutcome, HistoryQuery, HistoryRow, LedgerWrite, Outcome, Person,
+    RaiseRecord, Resolution,
 };
+pub use query::explain;
 pub use seal::{Tampering, Verification};

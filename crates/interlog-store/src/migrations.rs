@@ -170,11 +170,25 @@ CREATE INDEX raises_raised_at ON raises (raised_at_ms);
 
 /// Version 5: the unconfirmed interactions, for the history's badge and filter. A partial index
 /// holds only them (few, in a healthy ledger): counting them or listing a page of them costs as
-/// much at a million rows as at a thousand. Its WHERE clause is `query::UNCONFIRMED`, spelled the
+/// much at a million rows as at a thousand. Migration 6 replaced it with a wider one,
+/// `raises_unsettled`. Its WHERE clause was `query::UNCONFIRMED`, spelled the
 /// same, as SQLite requires to use it.
 const V5_UNCONFIRMED_INDEX: &str = r#"
 CREATE INDEX IF NOT EXISTS raises_unconfirmed ON raises (id)
 WHERE intent = 'CreateInteraction' AND (result_status IS NULL OR result_status NOT IN ('Created', 'Updated'));
+"#;
+
+/// Version 6: the history's filters.
+///
+/// The partial index of unconfirmed interactions grows to every raise that is not `Created` or
+/// `Updated`, whatever its intent (its WHERE clause is `filter::UNSETTLED`): the outcome filter walks
+/// it for the outcomes that are few (failed, rejected, timed out...), and the unconfirmed
+/// interactions are those of its rows that are CreateInteraction. The people table holds the
+/// participants seen, for suggestions (see `people.rs`).
+const V6_FILTERS: &str = r#"
+CREATE INDEX raises_unsettled ON raises (id)
+WHERE (result_status IS NULL OR result_status NOT IN ('Created', 'Updated'));
+DROP INDEX IF EXISTS raises_unconfirmed;
 "#;
 
 /// The steps, in order; step `i` takes a file from version `i` to `i + 1`.
@@ -184,11 +198,15 @@ const MIGRATIONS: &[&str] = &[
     V3_RAISED_AT_INDEX,
     crate::seal::V4_SEALS,
     V5_UNCONFIRMED_INDEX,
+    V6_FILTERS,
 ];
 
 /// The step that starts the hash chain: what was finished before it is sealed in the same
 /// transaction (once; a seal is never made again for a row the writer did not write).
 const SEALS_VERSION: i64 = 4;
+
+/// The step that starts the people table, filled from the raises already indexed.
+const PEOPLE_VERSION: i64 = 6;
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -225,6 +243,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         if target == SEALS_VERSION {
             crate::seal::seal_existing(&tx)?;
+        }
+        if target == PEOPLE_VERSION {
+            tx.execute_batch(crate::people::PEOPLE_TABLE)?;
+            crate::people::count_indexed(&tx)?;
         }
         tx.pragma_update(None, "user_version", target)?;
         tx.commit()?;

@@ -86,6 +86,102 @@ pub struct HistoryQuery {
     /// Only unconfirmed interactions: CreateInteraction raises without a `Created` or `Updated`
     /// result (failed, rejected, cancelled, timed out, no result, or still under way).
     pub unconfirmed: bool,
+    /// Only interactions of these types (`interactionType`, exactly; any of them).
+    pub interaction_types: Vec<String>,
+    /// Only raises with one of these participants: a name or an e-mail address (or another id
+    /// value), matched whole and regardless of ASCII case.
+    pub participants: Vec<String>,
+    /// Only raises by one of these apps (app ids).
+    pub raisers: Vec<String>,
+    /// Only raises handled by one of these apps (app ids).
+    pub handlers: Vec<String>,
+    /// Only raises that ended (or stand) one of these ways.
+    pub outcomes: Vec<HistoryOutcome>,
+    /// Only interactions whose own `timeRange` reaches this time or later (ms since the epoch);
+    /// an interaction without a time range never matches a bound on it.
+    pub happened_since_ms: Option<i64>,
+    /// Only interactions whose own `timeRange` starts before this time (exclusive).
+    pub happened_until_ms: Option<i64>,
+}
+
+/// How a raise ended, or stands, as the history's outcome filter names it. Spelled once: the
+/// store's SQL, the CLI's `--outcome` and the window's chips all use this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryOutcome {
+    /// The handler's `fdc3.transactionResult` said `Created`.
+    Created,
+    Updated,
+    Deleted,
+    /// The handler's transaction result said `Failed`.
+    Failed,
+    /// The handler rejected the intent (`IntentHandlerRejected`).
+    Rejected,
+    /// It ended without a result, or with a result that is not a transaction result.
+    NoResult,
+    /// It never reached a handler that answered: no app, launch failed, handler gone.
+    DeliveryFailed,
+    /// The user cancelled the resolver.
+    Cancelled,
+    /// The resolver or the app's launch timed out.
+    TimedOut,
+    /// Still under way (or stopped by a crash before it ended).
+    Pending,
+}
+
+impl HistoryOutcome {
+    pub const ALL: [HistoryOutcome; 10] = [
+        HistoryOutcome::Created,
+        HistoryOutcome::Updated,
+        HistoryOutcome::Deleted,
+        HistoryOutcome::Failed,
+        HistoryOutcome::Rejected,
+        HistoryOutcome::NoResult,
+        HistoryOutcome::DeliveryFailed,
+        HistoryOutcome::Cancelled,
+        HistoryOutcome::TimedOut,
+        HistoryOutcome::Pending,
+    ];
+
+    /// The name used on the command line and in JSON (`no_result`, `timed_out`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryOutcome::Created => "created",
+            HistoryOutcome::Updated => "updated",
+            HistoryOutcome::Deleted => "deleted",
+            HistoryOutcome::Failed => "failed",
+            HistoryOutcome::Rejected => "rejected",
+            HistoryOutcome::NoResult => "no_result",
+            HistoryOutcome::DeliveryFailed => "delivery_failed",
+            HistoryOutcome::Cancelled => "cancelled",
+            HistoryOutcome::TimedOut => "timed_out",
+            HistoryOutcome::Pending => "pending",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HistoryOutcome> {
+        let wanted = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Self::ALL.into_iter().find(|o| o.as_str() == wanted)
+    }
+
+    /// Whether a raise with this outcome can be `Created` or `Updated`: the only two outside the
+    /// `raises_unsettled` partial index.
+    pub(crate) fn is_settled(self) -> bool {
+        matches!(self, HistoryOutcome::Created | HistoryOutcome::Updated)
+    }
+}
+
+/// A person the ledger has seen among an interaction's participants: a suggestion for the
+/// participant filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// How many raises name them.
+    pub raises: i64,
+    /// Whether the text asked about is this person's whole name or address (not only a prefix).
+    pub exact: bool,
 }
 
 impl HistoryQuery {
@@ -110,6 +206,13 @@ impl Default for HistoryQuery {
             since_ms: None,
             until_ms: None,
             unconfirmed: false,
+            interaction_types: Vec::new(),
+            participants: Vec::new(),
+            raisers: Vec::new(),
+            handlers: Vec::new(),
+            outcomes: Vec::new(),
+            happened_since_ms: None,
+            happened_until_ms: None,
         }
     }
 }
@@ -138,6 +241,8 @@ pub struct HistoryRow {
     pub result_status: Option<String>,
     pub error: Option<String>,
     pub record_id: Option<String>,
+    /// How it ended, or stands (derived from `state`, `result_status` and `error`).
+    pub outcome: HistoryOutcome,
 }
 
 /// Everything stored about one raise.

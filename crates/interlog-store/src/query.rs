@@ -6,66 +6,79 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::Value;
 
 use crate::error::StoreError;
-use crate::model::{HistoryDetail, HistoryQuery, HistoryRow};
+use crate::filter::{Driver, Plan, OUTCOME_SQL, UNSETTLED};
+use crate::model::{HistoryDetail, HistoryOutcome, HistoryQuery, HistoryRow};
 
 /// The columns [`history_row`] reads, in its order. Detail queries append their own after these.
-const ROW_COLUMNS: &str = "r.id, r.raise_key, r.raised_at_ms, r.intent, r.context_type,
+fn row_columns() -> String {
+    format!(
+        "r.id, r.raise_key, r.raised_at_ms, r.intent, r.context_type,
     r.interaction_type, r.participants, r.description, r.raiser_app, r.raiser_instance, r.handler_app,
-    r.handler_instance, r.resolution, r.state, r.result_status, r.error, r.record_id";
-const ROW_COLUMN_COUNT: usize = 17;
+    r.handler_instance, r.resolution, r.state, r.result_status, r.error, r.record_id, {OUTCOME_SQL}"
+    )
+}
+const ROW_COLUMN_COUNT: usize = 18;
 
-/// An unconfirmed interaction: a CreateInteraction raise without a `Created` or `Updated` result.
-/// The same text as the WHERE clause of the `raises_unconfirmed` partial index (migration 5), so
-/// that SQLite can use it.
-pub(crate) const UNCONFIRMED: &str = "intent = 'CreateInteraction' AND (result_status IS NULL OR result_status NOT IN ('Created', 'Updated'))";
-
-/// What `unconfirmed` adds to the conditions on `raises r` where another table is joined (the
-/// search index has an `intent` column too): [`UNCONFIRMED`] on the alias.
-fn unconfirmed_filter(unconfirmed: bool) -> &'static str {
-    if unconfirmed {
-        "AND r.intent = 'CreateInteraction'
-         AND (r.result_status IS NULL OR r.result_status NOT IN ('Created', 'Updated'))"
-    } else {
-        ""
+/// The statement for one page: `columns` of the rows `driver` walks that meet `conditions` in the
+/// period (see [`Period::params`]), newest first.
+fn page_sql(driver: &Driver, conditions: &str, columns: &str) -> String {
+    match driver {
+        Driver::Newest => format!(
+            "SELECT {columns} FROM raises r
+             WHERE r.id >= :low AND r.id < :high
+               AND r.raised_at_ms >= :since AND r.raised_at_ms < :until {conditions}
+             ORDER BY r.id DESC LIMIT :limit"
+        ),
+        // The index's WHERE is among `conditions` (`Plan::of` adds it): INDEXED BY makes a
+        // statement that could not use it fail to prepare rather than walk the whole table.
+        Driver::Unsettled => format!(
+            "SELECT {columns} FROM raises r INDEXED BY raises_unsettled
+             WHERE r.id >= :low AND r.id < :high
+               AND r.raised_at_ms >= :since AND r.raised_at_ms < :until {conditions}
+             ORDER BY r.id DESC LIMIT :limit"
+        ),
+        // The FTS table drives, walking its rowids downwards.
+        Driver::Search(_) => format!(
+            "SELECT {columns} FROM raises_fts JOIN raises r ON r.id = raises_fts.rowid
+             WHERE raises_fts MATCH :matcher AND raises_fts.rowid >= :low AND raises_fts.rowid < :high
+               AND r.raised_at_ms >= :since AND r.raised_at_ms < :until {conditions}
+             ORDER BY raises_fts.rowid DESC LIMIT :limit"
+        ),
     }
 }
 
-/// A page of the history without a search: a range scan of the primary key (of the unconfirmed
-/// rows' partial index, for those only).
-fn list_sql(unconfirmed: bool) -> String {
-    let (from, filter) = if unconfirmed {
-        (
-            "raises r INDEXED BY raises_unconfirmed",
-            format!("AND {UNCONFIRMED}"),
-        )
-    } else {
-        ("raises r", String::new())
+/// The production statement for `q`'s first page and its parameters, for plan tests and the benchmark.
+#[doc(hidden)]
+pub fn explain(conn: &Connection, q: &HistoryQuery) -> Result<Vec<String>, StoreError> {
+    let plan = Plan::of(q);
+    let sql = page_sql(&plan.driver, &plan.conditions.sql, &row_columns());
+    let period = Period::of(conn, q)?;
+    let limit = i64::from(q.effective_limit());
+    let mut params = period.params(&limit);
+    let matcher = match &plan.driver {
+        Driver::Search(m) => Some(m.clone()),
+        _ => None,
     };
-    format!(
-        "SELECT {ROW_COLUMNS} FROM {from}
-         WHERE r.id >= :low AND r.id < :high
-           AND r.raised_at_ms >= :since AND r.raised_at_ms < :until {filter}
-         ORDER BY r.id DESC LIMIT :limit"
-    )
+    if let Some(m) = &matcher {
+        params.push((":matcher", m));
+    }
+    for (name, value) in &plan.conditions.params {
+        params.push((name.as_str(), value));
+    }
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let steps = stmt
+        .query_map(params.as_slice(), |r| r.get::<_, String>(3))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(steps)
 }
 
-/// A page of search matches: the FTS table drives, walking its rowids downwards.
-fn search_sql(unconfirmed: bool) -> String {
-    let filter = unconfirmed_filter(unconfirmed);
-    format!(
-        "SELECT {ROW_COLUMNS} FROM raises_fts JOIN raises r ON r.id = raises_fts.rowid
-         WHERE raises_fts MATCH :matcher AND raises_fts.rowid >= :low AND raises_fts.rowid < :high
-           AND r.raised_at_ms >= :since AND r.raised_at_ms < :until {filter}
-         ORDER BY raises_fts.rowid DESC LIMIT :limit"
-    )
-}
-
-/// How many unconfirmed interactions the ledger holds (the history's badge): a count of the
-/// partial index.
+/// How many unconfirmed interactions the ledger holds (the history's badge): a walk of the
+/// partial index of unsettled raises (few, in a healthy ledger).
 pub(crate) fn count_unconfirmed(conn: &Connection) -> Result<u64, StoreError> {
     let n: i64 = conn
         .prepare_cached(&format!(
-            "SELECT count(*) FROM raises INDEXED BY raises_unconfirmed WHERE {UNCONFIRMED}"
+            "SELECT count(*) FROM raises INDEXED BY raises_unsettled
+             WHERE intent = 'CreateInteraction' AND {UNSETTLED}"
         ))?
         .query_row([], |r| r.get(0))?;
     Ok(n as u64)
@@ -80,17 +93,126 @@ pub(crate) fn list(conn: &Connection, q: &HistoryQuery) -> Result<Vec<HistoryRow
     if period.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = match q.search.as_deref().and_then(fts_query) {
-        Some(matcher) => search(&snapshot, &matcher, &period, limit, q.unconfirmed)?,
-        None => {
-            let mut stmt = snapshot.prepare_cached(&list_sql(q.unconfirmed))?;
-            let rows = stmt.query_map(period.params(&limit).as_slice(), history_row)?;
-            rows.collect::<Result<Vec<_>, _>>()?
-        }
-    };
+    let plan = Plan::of(q);
+    let rows = select(
+        &snapshot,
+        &plan,
+        &period,
+        limit,
+        &row_columns(),
+        history_row,
+    )?;
     // Commit, not roll back: that keeps the temp index (see `unindexed_matches`) for the next search.
     snapshot.commit()?;
     Ok(rows)
+}
+
+/// How many rows `q` selects (its page size and `before_id` aside), counting up to `cap`: the
+/// count is exact below it, and `cap` means "at least".
+pub(crate) fn count(conn: &Connection, q: &HistoryQuery, cap: u32) -> Result<u64, StoreError> {
+    let q = HistoryQuery {
+        before_id: None,
+        ..q.clone()
+    };
+    let snapshot = conn.unchecked_transaction()?;
+    let period = Period::of(&snapshot, &q)?;
+    if period.is_empty() {
+        return Ok(0);
+    }
+    let plan = Plan::of(&q);
+    let ids = select(&snapshot, &plan, &period, i64::from(cap), "r.id", |r| {
+        r.get::<_, i64>(0)
+    })?;
+    snapshot.commit()?;
+    Ok(ids.len() as u64)
+}
+
+/// The rows of one page: `columns` read by `read`, `limit` at most, newest first. For a search,
+/// the rows still waiting for the search index are looked at too (see `index.rs`), in the same
+/// snapshot: the writer moves rows from one half to the other, and two snapshots could see a row
+/// in neither or in both.
+fn select<T>(
+    conn: &Connection,
+    plan: &Plan,
+    period: &Period,
+    limit: i64,
+    columns: &str,
+    read: impl Fn(&Row<'_>) -> rusqlite::Result<T> + Copy,
+) -> Result<Vec<T>, StoreError>
+where
+    T: HasId,
+{
+    let conditions = &plan.conditions;
+    let mut params = period.params(&limit);
+    if let Driver::Search(matcher) = &plan.driver {
+        params.push((":matcher", matcher));
+    }
+    for (name, value) in &conditions.params {
+        params.push((name.as_str(), value));
+    }
+    let mut rows = conn
+        .prepare_cached(&page_sql(&plan.driver, &conditions.sql, columns))?
+        .query_map(params.as_slice(), read)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let Driver::Search(matcher) = &plan.driver else {
+        return Ok(rows);
+    };
+    let waiting: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM raises_unindexed WHERE id >= ?1 AND id < ?2)",
+        )?
+        .query_row([period.low_id, period.high_id], |r| r.get(0))?;
+    if !waiting {
+        return Ok(rows);
+    }
+    // A row is in one half or the other, never both. When the page is full, only waiting rows
+    // newer than its last row can still make it. Waiting rows are few: all are looked at.
+    let full = usize::try_from(limit).unwrap_or(usize::MAX);
+    let cutoff = match rows.last() {
+        Some(last) if rows.len() >= full => last.id(),
+        _ => i64::MIN,
+    };
+    let mut one = conn.prepare_cached(&format!(
+        "SELECT {columns} FROM raises r
+         WHERE r.id = :id AND r.raised_at_ms >= :since AND r.raised_at_ms < :until {}",
+        conditions.sql
+    ))?;
+    for id in unindexed_matches(conn, matcher, period.high_id)?
+        .into_iter()
+        .filter(|&id| id > cutoff && id >= period.low_id)
+    {
+        let mut params: Vec<(&str, &dyn ToSql)> = vec![
+            (":id", &id),
+            (":since", &period.since_ms),
+            (":until", &period.until_ms),
+        ];
+        for (name, value) in &conditions.params {
+            params.push((name.as_str(), value));
+        }
+        if let Some(found) = one.query_row(params.as_slice(), read).optional()? {
+            rows.push(found);
+        }
+    }
+    rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id()));
+    rows.truncate(full);
+    Ok(rows)
+}
+
+/// What a page is ordered by: its rows' history ids.
+trait HasId {
+    fn id(&self) -> i64;
+}
+
+impl HasId for HistoryRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl HasId for i64 {
+    fn id(&self) -> i64 {
+        *self
+    }
 }
 
 /// What a query asks for, as the range of ids `[low_id, high_id)` to walk and the times each row
@@ -137,7 +259,7 @@ impl Period {
     }
 
     /// The bounds as the named parameters the list statements use, with the page size.
-    fn params<'a>(&'a self, limit: &'a i64) -> Vec<(&'static str, &'a dyn ToSql)> {
+    fn params<'a>(&'a self, limit: &'a i64) -> Vec<(&'a str, &'a dyn ToSql)> {
         vec![
             (":low", &self.low_id),
             (":high", &self.high_id),
@@ -150,59 +272,6 @@ impl Period {
     fn is_empty(&self) -> bool {
         self.low_id >= self.high_id || self.since_ms >= self.until_ms
     }
-}
-
-/// The matches for `matcher` in `period`, newest first: those in the search index, and those among
-/// the rows still waiting for it (see `index.rs`). Runs in the caller's snapshot: the writer moves
-/// rows from one half to the other, and two snapshots could see a row in neither or in both.
-fn search(
-    conn: &Connection,
-    matcher: &str,
-    period: &Period,
-    limit: i64,
-    unconfirmed: bool,
-) -> Result<Vec<HistoryRow>, StoreError> {
-    // The FTS table drives the loop, walking its rowids downwards, so a page costs about the same
-    // whether the ledger holds a thousand rows or a million.
-    let mut params = period.params(&limit);
-    params.push((":matcher", &matcher));
-    let mut rows = conn
-        .prepare_cached(&search_sql(unconfirmed))?
-        .query_map(params.as_slice(), history_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    let waiting: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM raises_unindexed WHERE id >= ?1 AND id < ?2)",
-        )?
-        .query_row([period.low_id, period.high_id], |r| r.get(0))?;
-    if waiting {
-        // A row is in one half or the other, never both. When the page is full, only waiting rows
-        // newer than its last row can still make it. Waiting rows are few: all are looked at.
-        let full = usize::try_from(limit).unwrap_or(usize::MAX);
-        let cutoff = match rows.last() {
-            Some(last) if rows.len() >= full => last.id,
-            _ => i64::MIN,
-        };
-        let mut row = conn.prepare_cached(&format!(
-            "SELECT {ROW_COLUMNS} FROM raises r
-             WHERE r.id = ?1 AND r.raised_at_ms >= ?2 AND r.raised_at_ms < ?3 {}",
-            unconfirmed_filter(unconfirmed)
-        ))?;
-        for id in unindexed_matches(conn, matcher, period.high_id)?
-            .into_iter()
-            .filter(|&id| id > cutoff && id >= period.low_id)
-        {
-            if let Some(found) = row
-                .query_row(params![id, period.since_ms, period.until_ms], history_row)
-                .optional()?
-            {
-                rows.push(found);
-            }
-        }
-        rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id));
-        rows.truncate(full);
-    }
-    Ok(rows)
 }
 
 /// The searchable columns, in `raises_fts` order.
@@ -289,9 +358,10 @@ fn unindexed_matches(
 /// Everything stored about the raise with history id `id`.
 pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<HistoryDetail>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ROW_COLUMNS}, r.context, r.target, r.candidates, r.result, r.result_message,
+        "SELECT {}, r.context, r.target, r.candidates, r.result, r.result_message,
              r.resolved_at_ms, r.delivered_at_ms, r.completed_at_ms, r.request_uuid
-         FROM raises r WHERE r.id = ?1"
+         FROM raises r WHERE r.id = ?1",
+        row_columns()
     ))?;
     let detail = stmt
         .query_row([id], |r| {
@@ -327,25 +397,6 @@ pub(crate) fn interaction(conn: &Connection, record_id: &str) -> Result<Option<V
         .optional()?)
 }
 
-/// Turns what the user typed into an FTS5 query that cannot be a syntax error: each whitespace-separated
-/// word becomes a quoted phrase (FTS operators, column filters and quotes inside it lose their meaning)
-/// matched as a prefix, and all words must match. Words with nothing the tokenizer would index (pure
-/// punctuation) are dropped; `None` means nothing searchable was typed, i.e. no filter. Control
-/// characters separate words too: FTS5 parses the query as a C string, so a NUL would cut it short
-/// inside a quote.
-pub(crate) fn fts_query(search: &str) -> Option<String> {
-    let phrases: Vec<String> = search
-        .split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|word| word.chars().any(char::is_alphanumeric))
-        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
-        .collect();
-    if phrases.is_empty() {
-        None
-    } else {
-        Some(phrases.join(" AND "))
-    }
-}
-
 fn history_row(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
     let participants: String = r.get(6)?;
     let participants = serde_json::from_str(&participants)
@@ -368,6 +419,12 @@ fn history_row(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
         result_status: r.get(14)?,
         error: r.get(15)?,
         record_id: r.get(16)?,
+        outcome: {
+            let text: String = r.get(17)?;
+            HistoryOutcome::from_sql(&text).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(17, Type::Text, text.into())
+            })?
+        },
     })
 }
 
@@ -389,14 +446,20 @@ fn optional_json_column(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Valu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filter::fts_query;
     use crate::migrations::migrate;
 
     #[test]
     fn quotes_every_word_and_drops_punctuation() {
         assert_eq!(fts_query("jane"), Some(r#""jane"*"#.to_owned()));
+        // A quote opens a phrase (here unclosed: it runs to the end).
         assert_eq!(
             fts_query(r#"  a"b  -x "#),
-            Some(r#""a""b"* AND "-x"*"#.to_owned())
+            Some(r#""a"* AND "b  -x ""#.to_owned())
+        );
+        assert_eq!(
+            fts_query(r#"call "jane doe" q3"#),
+            Some(r#""call"* AND "jane doe" AND "q3"*"#.to_owned())
         );
         assert_eq!(fts_query(r#" " * ) - "#), None);
         assert_eq!(fts_query(""), None);
@@ -427,9 +490,13 @@ mod tests {
             "--",
             "a\0b",
             "\u{fe0f}",
+            "\"a\0b\"",
+            "\"\"\"",
         ] {
             let q = HistoryQuery {
                 search: Some(search.to_owned()),
+                participants: vec![search.to_owned()],
+                handlers: vec![search.to_owned()],
                 ..HistoryQuery::default()
             };
             if let Err(e) = list(&conn, &q) {
@@ -438,58 +505,95 @@ mod tests {
         }
     }
 
+    /// The plan of the statement `list` runs for `q` (the production one: `explain` builds it the
+    /// same way).
+    fn plan(conn: &Connection, q: HistoryQuery) -> Vec<String> {
+        explain(conn, &q).expect("plan")
+    }
+
+    fn no_sort(plan: &[String]) {
+        // A temp b-tree would mean sorting every match before the LIMIT applies.
+        assert!(plan.iter().all(|s| !s.contains("TEMP B-TREE")), "{plan:?}");
+    }
+
     #[test]
-    fn search_pages_walk_the_fts_index_backwards() {
+    fn each_filter_runs_on_its_intended_index() {
         let mut conn = Connection::open_in_memory().expect("db");
         migrate(&mut conn).expect("migrate");
-        // The very statements `list` and `search` run, bound as they bind them.
-        let plan_of = |sql: &str, with_matcher: bool| -> Vec<String> {
-            let mut stmt = conn
-                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .expect("prepare");
-            let mut named: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
-                (":low", &0i64),
-                (":high", &i64::MAX),
-                (":since", &i64::MIN),
-                (":until", &i64::MAX),
-                (":limit", &10i64),
-            ];
-            if with_matcher {
-                named.push((":matcher", &"\"x\"*"));
-            }
-            stmt.query_map(named.as_slice(), |r| r.get::<_, String>(3))
-                .expect("plan")
-                .collect::<Result<_, _>>()
-                .expect("rows")
-        };
-        let plan = plan_of(&search_sql(false), true);
-        // A temp b-tree would mean sorting every match before the LIMIT applies.
+        let words = |s: &str| vec![s.to_owned()];
+
+        // Nothing asked: the primary key, backwards.
+        let p = plan(&conn, HistoryQuery::default());
+        no_sort(&p);
+        assert!(p.iter().any(|s| s.contains("INTEGER PRIMARY KEY")), "{p:?}");
+
+        // Text, participants, apps and types: the search index drives.
+        for q in [
+            HistoryQuery {
+                search: Some("jane doe".into()),
+                ..Default::default()
+            },
+            HistoryQuery {
+                participants: words("Jane Doe"),
+                ..Default::default()
+            },
+            HistoryQuery {
+                handlers: words("sample-crm"),
+                outcomes: vec![HistoryOutcome::Created],
+                ..Default::default()
+            },
+            HistoryQuery {
+                raisers: words("chat"),
+                interaction_types: words("Call"),
+                ..Default::default()
+            },
+            HistoryQuery {
+                search: Some("q3".into()),
+                outcomes: vec![HistoryOutcome::Failed],
+                ..Default::default()
+            },
+        ] {
+            let p = plan(&conn, q);
+            no_sort(&p);
+            assert!(p[0].contains("VIRTUAL TABLE"), "{p:?}");
+        }
+
+        // Outcomes that are few, and the unconfirmed: the partial index of unsettled raises, also
+        // with exact filters beside them.
+        for q in [
+            HistoryQuery {
+                unconfirmed: true,
+                ..Default::default()
+            },
+            HistoryQuery {
+                outcomes: vec![HistoryOutcome::Failed, HistoryOutcome::TimedOut],
+                ..Default::default()
+            },
+            HistoryQuery {
+                outcomes: vec![HistoryOutcome::Pending],
+                handlers: words("crm"),
+                ..Default::default()
+            },
+        ] {
+            let p = plan(&conn, q);
+            no_sort(&p);
+            assert!(p.iter().any(|s| s.contains("raises_unsettled")), "{p:?}");
+        }
+
+        // The badge's count walks the same index.
+        let steps: Vec<String> = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN SELECT count(*) FROM raises INDEXED BY raises_unsettled
+                 WHERE intent = 'CreateInteraction' AND {UNSETTLED}"
+            ))
+            .expect("prepare")
+            .query_map([], |r| r.get::<_, String>(3))
+            .expect("plan")
+            .collect::<Result<_, _>>()
+            .expect("rows");
         assert!(
-            plan.iter().all(|step| !step.contains("TEMP B-TREE")),
-            "{plan:?}"
+            steps.iter().any(|s| s.contains("raises_unsettled")),
+            "{steps:?}"
         );
-        assert!(plan[0].contains("VIRTUAL TABLE"), "{plan:?}");
-        // The unsearched page walks the primary key backwards, without sorting either.
-        let plan = plan_of(&list_sql(false), false);
-        assert!(
-            plan.iter().all(|step| !step.contains("TEMP B-TREE")),
-            "{plan:?}"
-        );
-        assert!(
-            plan.iter().any(|step| step.contains("INTEGER PRIMARY KEY")),
-            "{plan:?}"
-        );
-        // Only the unconfirmed: their partial index, walked backwards, no sort.
-        let plan = plan_of(&list_sql(true), false);
-        assert!(
-            plan.iter().all(|step| !step.contains("TEMP B-TREE")),
-            "{plan:?}"
-        );
-        assert!(
-            plan.iter().any(|step| step.contains("raises_unconfirmed")),
-            "{plan:?}"
-        );
-        let plan = plan_of(&search_sql(true), true);
-        assert!(plan[0].contains("VIRTUAL TABLE"), "{plan:?}");
     }
 }

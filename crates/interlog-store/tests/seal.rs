@@ -194,7 +194,7 @@ fn rows_finished_before_the_chain_existed_are_sealed_once_by_the_migration() {
     // The file as the previous version left it: no chain.
     edit(
         &path,
-        "DROP TABLE seals; DROP INDEX raises_unconfirmed; PRAGMA user_version = 3;",
+        "DROP TABLE seals; DROP TABLE people; DROP INDEX raises_unsettled; PRAGMA user_version = 3;",
     );
     let reader = HistoryReader::open(&path).expect("reader");
     assert!(reader
