@@ -95,6 +95,31 @@ pub struct HistoryFilter {
     /// Only unconfirmed interactions: CreateInteraction without a Created or Updated result.
     #[arg(long)]
     pub unconfirmed: bool,
+    /// Only interactions of this type (interactionType, e.g. "Instant Message"). Repeat for any
+    /// of several.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub interaction_types: Vec<String>,
+    /// Only interactions with this participant: a whole name ("Jane Doe") or e-mail address,
+    /// any ASCII case. Repeat for any of several.
+    #[arg(long = "participant", value_name = "NAME_OR_EMAIL")]
+    pub participants: Vec<String>,
+    /// Only raises by this app (its app id). Repeat for any of several.
+    #[arg(long = "raiser", value_name = "APP_ID")]
+    pub raisers: Vec<String>,
+    /// Only raises handled by this app (its app id). Repeat for any of several.
+    #[arg(long = "handler", value_name = "APP_ID")]
+    pub handlers: Vec<String>,
+    /// Only raises that ended this way: created, updated, deleted, failed, rejected, no_result,
+    /// delivery_failed, cancelled, timed_out or pending. Repeat for any of several.
+    #[arg(long = "outcome", value_name = "OUTCOME", value_parser = parse_outcome)]
+    pub outcomes: Vec<interlog_store::HistoryOutcome>,
+    /// Only interactions whose own timeRange reaches this moment or later (same forms as
+    /// --since).
+    #[arg(long, value_parser = parse_moment)]
+    pub happened_since: Option<i64>,
+    /// Only interactions whose own timeRange starts before this moment.
+    #[arg(long, value_parser = parse_moment)]
+    pub happened_until: Option<i64>,
 }
 
 impl HistoryFilter {
@@ -106,9 +131,27 @@ impl HistoryFilter {
             since_ms: self.since,
             until_ms: self.until,
             unconfirmed: self.unconfirmed,
+            interaction_types: self.interaction_types,
+            participants: self.participants,
+            raisers: self.raisers,
+            handlers: self.handlers,
+            outcomes: self.outcomes,
+            happened_since_ms: self.happened_since,
+            happened_until_ms: self.happened_until,
             ..Default::default()
         }
     }
+}
+
+/// An `--outcome` value, by its name (`timed_out`, `timed-out` and `Timed out` alike).
+fn parse_outcome(text: &str) -> Result<interlog_store::HistoryOutcome, String> {
+    interlog_store::HistoryOutcome::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = interlog_store::HistoryOutcome::ALL
+            .iter()
+            .map(|o| o.as_str())
+            .collect();
+        format!("{text:?} is not an outcome; one of {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Args, Clone)]

@@ -185,10 +185,11 @@ pub fn history(args: &AgentArgs, as_json: bool, query: &HistoryQuery) -> ExitCod
     };
     if rows.is_empty() && !as_json {
         // Said on stderr so that scripts reading the table still get an empty one.
-        let filtered = query.search.is_some()
-            || query.since_ms.is_some()
-            || query.until_ms.is_some()
-            || query.unconfirmed;
+        let everything = interlog_store::HistoryQuery {
+            limit: query.limit,
+            ..Default::default()
+        };
+        let filtered = serde_json::to_value(query).ok() != serde_json::to_value(&everything).ok();
         eprintln!(
             "interlog: {}",
             if filtered {

@@ -6,7 +6,7 @@
 use interlog_core::agent::{
     RaiserRef, RememberedChoice, ResolverApp, ResolverChoice, ResolverOption, ResolverView,
 };
-use interlog_store::{HistoryDetail, HistoryQuery, HistoryRow};
+use interlog_store::{HistoryDetail, HistoryOutcome, HistoryQuery, HistoryRow, Person};
 use ts_rs::{Config, TS};
 
 use crate::commands::{CommandError, RaisedExample};
@@ -23,6 +23,8 @@ pub fn typescript() -> String {
     let cfg = Config::new().with_large_int("number");
     let declarations = [
         HistoryQuery::decl(&cfg),
+        HistoryOutcome::decl(&cfg),
+        Person::decl(&cfg),
         HistoryRow::decl(&cfg),
         HistoryDetail::decl(&cfg),
         RaiserRef::decl(&cfg),

@@ -138,6 +138,15 @@ impl Plan {
         if q.unconfirmed || driver == Driver::Unsettled {
             c.sql += &format!(" AND {UNSETTLED}");
         }
+        // Text searched for and outcomes that are few: each match of the text is first looked up
+        // among the unsettled ids (one pass over that small index, kept in memory), so the many
+        // matches that are settled cost no read of their row.
+        if unsettled_only && matches!(driver, Driver::Search(_)) {
+            c.sql = format!(
+                " AND r.id IN (SELECT id FROM raises INDEXED BY raises_unsettled WHERE {UNSETTLED}){}",
+                c.sql
+            );
+        }
         Plan {
             driver,
             conditions: c,

@@ -209,6 +209,13 @@ impl Ledger {
         self.inner.readers.with(|conn| query::count(conn, q, cap))
     }
 
+    /// Whether retention has anything older than `cutoff_ms` to remove (see `retention.rs`).
+    pub fn expiry_due(&self, cutoff_ms: i64) -> Result<bool, StoreError> {
+        self.inner
+            .readers
+            .with(|conn| crate::retention::anything_due(conn, cutoff_ms))
+    }
+
     /// People named in the ledger whose name or address starts with `typed` (see `people.rs`).
     pub fn people(&self, typed: &str, limit: u32) -> Result<Vec<Person>, StoreError> {
         self.inner

@@ -20,6 +20,7 @@ mod migrations;
 mod model;
 mod people;
 mod query;
+mod retention;
 mod seal;
 mod writer;
 

@@ -183,12 +183,23 @@ WHERE intent = 'CreateInteraction' AND (result_status IS NULL OR result_status N
 /// The partial index of unconfirmed interactions grows to every raise that is not `Created` or
 /// `Updated`, whatever its intent (its WHERE clause is `filter::UNSETTLED`): the outcome filter walks
 /// it for the outcomes that are few (failed, rejected, timed out...), and the unconfirmed
-/// interactions are those of its rows that are CreateInteraction. The people table holds the
+/// interactions are those of its rows that are CreateInteraction (the intent is in the index, so
+/// the badge counts them without reading a row). The people table holds the
 /// participants seen, for suggestions (see `people.rs`).
 const V6_FILTERS: &str = r#"
-CREATE INDEX raises_unsettled ON raises (id)
+CREATE INDEX raises_unsettled ON raises (id, intent)
 WHERE (result_status IS NULL OR result_status NOT IN ('Created', 'Updated'));
 DROP INDEX IF EXISTS raises_unconfirmed;
+
+-- Raises re-sent from the history: the new raise (by its request, as the agent took it) and the
+-- raise it re-sent. The new raise is found from the original through `raises_raised_at` (it was
+-- raised at about `at_ms`), so the hot path keeps no index of requests.
+CREATE TABLE resends (
+    request_uuid TEXT PRIMARY KEY,
+    original_id  INTEGER NOT NULL,
+    at_ms        INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX resends_original ON resends (original_id);
 "#;
 
 /// The steps, in order; step `i` takes a file from version `i` to `i + 1`.
@@ -246,6 +257,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         }
         if target == PEOPLE_VERSION {
             tx.execute_batch(crate::people::PEOPLE_TABLE)?;
+            tx.execute_batch(crate::retention::CHAIN_START_TABLE)?;
             crate::people::count_indexed(&tx)?;
         }
         tx.pragma_update(None, "user_version", target)?;

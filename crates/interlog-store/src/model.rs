@@ -35,6 +35,20 @@ pub enum LedgerWrite {
         at_ms: i64,
         interaction: Value,
     },
+    /// The user re-sent the raise with history id `original_id` from the history: the new raise
+    /// is the one with `request_uuid` (raised as Interlog's window at about `at_ms`).
+    Resent {
+        request_uuid: String,
+        original_id: i64,
+        at_ms: i64,
+    },
+    /// Retention: remove up to `max_rows` of the oldest records finished before `before_ms`
+    /// (see `retention.rs`), at `at_ms`.
+    Expire {
+        before_ms: i64,
+        max_rows: u32,
+        at_ms: i64,
+    },
 }
 
 impl LedgerWrite {
@@ -46,6 +60,7 @@ impl LedgerWrite {
             | LedgerWrite::Delivered { raise_key, .. }
             | LedgerWrite::Completed { raise_key, .. } => Some(raise_key),
             LedgerWrite::InteractionLogged { raise_key, .. } => raise_key.as_deref(),
+            LedgerWrite::Resent { .. } | LedgerWrite::Expire { .. } => None,
         }
     }
 }
@@ -266,4 +281,8 @@ pub struct HistoryDetail {
     pub request_uuid: String,
     /// The chain hash of the raise's latest seal (hex), once it has finished: see `interlog verify`.
     pub seal: Option<String>,
+    /// The raise this one re-sent (its history id), when it was re-sent from the history.
+    pub resent_from: Option<i64>,
+    /// The raises that re-sent this one (history ids, oldest first).
+    pub resent_as: Vec<i64>,
 }

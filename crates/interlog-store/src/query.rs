@@ -378,6 +378,8 @@ pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<HistoryDetail>
                 completed_at_ms: r.get(n + 7)?,
                 request_uuid: r.get(n + 8)?,
                 seal: None,
+                resent_from: None,
+                resent_as: Vec::new(),
             })
         })
         .optional()?;
@@ -385,6 +387,29 @@ pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<HistoryDetail>
         return Ok(None);
     };
     detail.seal = crate::seal::raise_seal(conn, id)?;
+    // A file an older build wrote, read before this one migrated it, has no links.
+    let linked: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'resends')")?
+        .query_row([], |r| r.get(0))?;
+    if !linked {
+        return Ok(Some(detail));
+    }
+    detail.resent_from = conn
+        .prepare_cached("SELECT original_id FROM resends WHERE request_uuid = ?1")?
+        .query_row([&detail.request_uuid], |r| r.get(0))
+        .optional()?;
+    // The re-sending raise came within the resolver's time of the click (`at_ms`): a short range
+    // of `raises_raised_at`, not a scan for its request.
+    detail.resent_as = conn
+        .prepare_cached(
+            "SELECT (SELECT r.id FROM raises r
+                     WHERE r.raised_at_ms >= s.at_ms - 60000 AND r.raised_at_ms <= s.at_ms + 3600000
+                       AND r.request_uuid = s.request_uuid)
+             FROM resends s WHERE s.original_id = ?1 ORDER BY s.at_ms",
+        )?
+        .query_map([id], |r| r.get::<_, Option<i64>>(0))?
+        .filter_map(|r| r.transpose())
+        .collect::<Result<_, _>>()?;
     Ok(Some(detail))
 }
 

@@ -116,11 +116,15 @@ fn chain(previous: &[u8], kind: SealKind, key: &str, content_hash: &[u8]) -> Vec
 const GENESIS: [u8; 32] = [0; 32];
 
 fn head(tx: &Connection) -> Result<Vec<u8>, StoreError> {
-    Ok(tx
+    match tx
         .prepare_cached("SELECT chain_hash FROM seals ORDER BY seq DESC LIMIT 1")?
         .query_row([], |r| r.get::<_, Vec<u8>>(0))
         .optional()?
-        .unwrap_or_else(|| GENESIS.to_vec()))
+    {
+        Some(head) => Ok(head),
+        // Retention removed every seal: the chain goes on from the last one it removed.
+        None => Ok(crate::retention::chain_start(tx)?.unwrap_or_else(|| GENESIS.to_vec())),
+    }
 }
 
 /// Appends the seal of a row as it is now, inside the writer's transaction.
@@ -270,7 +274,8 @@ fn describe(kind: SealKind, key: &str) -> String {
 
 /// Checks the whole chain and every finished row against it.
 pub fn verify(conn: &Connection) -> Result<Verification, StoreError> {
-    let mut previous = GENESIS.to_vec();
+    // Retention may have cut the chain's beginning: it then starts from the hash it left.
+    let mut previous = crate::retention::chain_start(conn)?.unwrap_or_else(|| GENESIS.to_vec());
     let mut seals = 0u64;
     let mut problem = None;
     // The latest seal of each row: only the row's current content can be checked against it.

@@ -249,6 +249,16 @@ enum Op<'a> {
         at_ms: i64,
         interaction: &'a Value,
     },
+    Resend {
+        request_uuid: &'a str,
+        original_id: i64,
+        at_ms: i64,
+    },
+    Expire {
+        before_ms: i64,
+        max_rows: u32,
+        at_ms: i64,
+    },
 }
 
 /// Folds `writes` into statements. Statements run in the order of their first write. Moving a later
@@ -285,6 +295,30 @@ fn plan<'a>(writes: impl IntoIterator<Item = &'a LedgerWrite>) -> Result<Vec<Op<
                 });
                 continue;
             }
+            LedgerWrite::Resent {
+                request_uuid,
+                original_id,
+                at_ms,
+            } => {
+                ops.push(Op::Resend {
+                    request_uuid,
+                    original_id: *original_id,
+                    at_ms: *at_ms,
+                });
+                continue;
+            }
+            LedgerWrite::Expire {
+                before_ms,
+                max_rows,
+                at_ms,
+            } => {
+                ops.push(Op::Expire {
+                    before_ms: *before_ms,
+                    max_rows: *max_rows,
+                    at_ms: *at_ms,
+                });
+                continue;
+            }
             LedgerWrite::Resolved {
                 raise_key,
                 at_ms,
@@ -316,7 +350,9 @@ fn plan<'a>(writes: impl IntoIterator<Item = &'a LedgerWrite>) -> Result<Vec<Op<
         });
         match &mut ops[index] {
             Op::Insert { progress, .. } | Op::Update { progress, .. } => progress.add(stage),
-            Op::Interaction { .. } => unreachable!("only raise statements are open"),
+            Op::Interaction { .. } | Op::Resend { .. } | Op::Expire { .. } => {
+                unreachable!("only raise statements are open")
+            }
         }
     }
     Ok(ops)
@@ -442,6 +478,28 @@ fn execute(tx: &Transaction<'_>, op: &Op<'_>) -> Result<(), StoreError> {
                 serde_json::to_string(interaction)?
             ])?;
             seal::seal(tx, seal::SealKind::Interaction, record_id, *at_ms)
+        }
+        Op::Resend {
+            request_uuid,
+            original_id,
+            at_ms,
+        } => {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO resends (request_uuid, original_id, at_ms) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![request_uuid, original_id, at_ms])?;
+            Ok(())
+        }
+        Op::Expire {
+            before_ms,
+            max_rows,
+            at_ms,
+        } => {
+            let removed = crate::retention::expire_some(tx, *before_ms, *max_rows, *at_ms)?;
+            if removed > 0 {
+                tracing::info!(removed, "retention removed expired records");
+            }
+            Ok(())
         }
     }
 }
@@ -654,7 +712,10 @@ mod tests {
     fn apply_one_by_one(conn: &mut Connection, write: &LedgerWrite) -> Result<(), StoreError> {
         let tx = conn.transaction()?;
         match write {
-            LedgerWrite::Raised(_) | LedgerWrite::InteractionLogged { .. } => {
+            LedgerWrite::Raised(_)
+            | LedgerWrite::InteractionLogged { .. }
+            | LedgerWrite::Resent { .. }
+            | LedgerWrite::Expire { .. } => {
                 execute(&tx, &plan(std::iter::once(write))?[0])?;
             }
             LedgerWrite::Resolved {
@@ -919,6 +980,8 @@ mod tests {
                     progress,
                 } => format!("update {raise_key} {:?}", progress.stages),
                 Op::Interaction { record_id, .. } => format!("interaction {record_id}"),
+                Op::Resend { request_uuid, .. } => format!("resend {request_uuid}"),
+                Op::Expire { before_ms, .. } => format!("expire {before_ms}"),
             })
             .collect();
         assert_eq!(

@@ -194,7 +194,8 @@ fn rows_finished_before_the_chain_existed_are_sealed_once_by_the_migration() {
     // The file as the previous version left it: no chain.
     edit(
         &path,
-        "DROP TABLE seals; DROP TABLE people; DROP INDEX raises_unsettled; PRAGMA user_version = 3;",
+        "DROP TABLE seals; DROP TABLE people; DROP TABLE resends; DROP TABLE chain_start;
+         DROP INDEX raises_unsettled; PRAGMA user_version = 3;",
     );
     let reader = HistoryReader::open(&path).expect("reader");
     assert!(reader
@@ -250,4 +251,80 @@ fn unconfirmed_interactions_are_counted_and_listed_alone() {
     }
     assert_eq!(ledger.count_unconfirmed().expect("count"), 2);
     ledger.close();
+}
+
+#[test]
+fn retention_removes_the_oldest_records_and_the_chain_still_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger.db");
+    let ledger = Ledger::open(&path).expect("open");
+    // Ten finished raises at 100, 200, ... 1000; one still under way at 50 (a crash long ago).
+    ledger.write_blocking(raise("stuck", 50)).expect("raise");
+    for i in 1..=10i64 {
+        let key = format!("k{i}");
+        ledger.write_blocking(raise(&key, i * 100)).expect("raise");
+        for w in done(&key, i * 100 + 1, created()) {
+            ledger.write_blocking(w).expect("stage");
+        }
+    }
+    assert!(ledger.expiry_due(450).expect("due"));
+    // Small batches: two seals at a time, until nothing older than 450 is left.
+    let mut steps = 0;
+    while ledger.expiry_due(450).expect("due") {
+        ledger
+            .write_blocking(LedgerWrite::Expire {
+                before_ms: 450,
+                max_rows: 2,
+                at_ms: 5_000,
+            })
+            .expect("expire");
+        steps += 1;
+        assert!(steps < 10, "retention does not finish");
+    }
+    ledger.close();
+    let reader = HistoryReader::open(&path).expect("reader");
+    let keys: Vec<String> = reader
+        .list(&interlog_store::HistoryQuery::default())
+        .expect("list")
+        .into_iter()
+        .map(|r| r.raise_key)
+        .collect();
+    assert_eq!(
+        keys,
+        ["k10", "k9", "k8", "k7", "k6", "k5"],
+        "k1..k4 and the stuck raise are gone"
+    );
+    let v = reader.verify().expect("verify");
+    assert_eq!(v.problem, None, "{v:?}");
+    assert_eq!(v.seals, 6);
+    // The rest is still guarded: an edit, or a removal past the chain's new start, is found.
+    edit(
+        &path,
+        "UPDATE raises SET description = 'edited' WHERE raise_key = 'k7'",
+    );
+    assert!(matches!(
+        verify(&path).problem,
+        Some(Tampering::Altered { .. })
+    ));
+    edit(
+        &path,
+        "UPDATE raises SET description = 'call k7' WHERE raise_key = 'k7'",
+    );
+    assert_eq!(verify(&path).problem, None);
+    edit(
+        &path,
+        "DELETE FROM seals WHERE seq = (SELECT min(seq) FROM seals)",
+    );
+    assert!(matches!(
+        verify(&path).problem,
+        Some(Tampering::ChainBroken { .. })
+    ));
+    // A search still finds what is left, and the people counted keep working.
+    let found = reader
+        .list(&interlog_store::HistoryQuery {
+            search: Some("k9".into()),
+            ..Default::default()
+        })
+        .expect("search");
+    assert_eq!(found.len(), 1);
 }

@@ -39,34 +39,102 @@ function candidatesText(candidates: unknown): string | null {
   return known.length > 0 ? `${count}: ${known.join(', ')}` : count;
 }
 
-function timings(d: HistoryDetail): HTMLTableElement {
-  const steps: Array<[string, number | null]> = [
-    ['Raised', d.row.raisedAtMs],
-    ['Resolved', d.resolvedAtMs],
-    ['Delivered', d.deliveredAtMs],
-    ['Completed', d.completedAtMs],
-  ];
-  const body = el('tbody');
-  let previous: number | null = null;
-  for (const [label, at] of steps) {
-    const sinceRaised = at !== null && label !== 'Raised' ? formatDelta(at - d.row.raisedAtMs) : '';
-    const sinceStep = at !== null && previous !== null && label !== 'Raised' ? formatDelta(at - previous) : '';
-    body.append(
-      el('tr', { class: at === null ? 'muted' : '' }, [
-        el('th', { text: label, attrs: { scope: 'row' } }),
-        el('td', { class: 'mono', text: at !== null ? formatTimeOfDay(at) : '—', title: at !== null ? formatDateTime(at, true) : '' }),
-        el('td', { class: 'mono num', text: sinceRaised }),
-        el('td', { class: 'mono num', text: sinceStep }),
-      ]),
+/** What each way of resolving a raise means, in words. */
+const RESOLUTION_TEXT: Record<string, string> = {
+  single_candidate: 'Only one app could handle it',
+  targeted: 'The raiser named the app',
+  user_choice: 'Chosen in the resolver',
+  remembered: 'Chosen by a remembered choice (no dialog)',
+  cancelled: 'The user cancelled the resolver',
+  timed_out: 'Nobody chose in time',
+  unavailable: 'No resolver was available',
+  no_candidates: 'No app could handle it',
+  over_budget: 'Refused: the raiser was over its budget',
+  disk_low: 'Refused: the ledger’s disk was nearly full',
+};
+
+/** A button that copies `text` to the clipboard, saying so for a moment. */
+export function copyButton(text: string, what: string): HTMLButtonElement {
+  const button = el('button', { class: 'copy-button', text: 'Copy', title: `Copy ${what}`, attrs: { type: 'button', 'aria-label': `Copy ${what}` } });
+  button.addEventListener('click', () => {
+    void copyText(text).then(
+      (ok) => {
+        button.textContent = ok ? 'Copied' : 'Copy failed';
+        setTimeout(() => (button.textContent = 'Copy'), 1500);
+      },
     );
-    if (at !== null) previous = at;
+  });
+  return button;
+}
+
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // WebKit without the async clipboard: the old way, through a selected text area.
+    const area = el('textarea', { attrs: { readonly: '', 'aria-hidden': 'true' } });
+    area.value = text;
+    area.className = 'offscreen';
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand('copy');
+    area.remove();
+    return ok;
   }
-  return el('table', { class: 'timings' }, [
-    el('thead', {}, [
-      el('tr', {}, [el('th', { text: '' }), el('th', { text: 'Time' }), el('th', { class: 'num', text: 'Since raised' }), el('th', { class: 'num', text: 'Step' })]),
-    ]),
-    body,
+}
+
+/** A record id: a link when it is a web address, with a copy button. */
+function recordIdNode(recordId: string | null): HTMLElement | null {
+  if (recordId === null) return null;
+  const isWeb = /^https?:\/\/\S+$/i.test(recordId);
+  const text = isWeb
+    ? el('a', { class: 'mono record-link', text: recordId, attrs: { href: recordId, target: '_blank', rel: 'noopener noreferrer' } })
+    : el('span', { class: 'mono', text: recordId });
+  return el('span', { class: 'with-copy' }, [text, copyButton(recordId, 'the record id')]);
+}
+
+/** One step of the timeline. */
+function step(label: string, at: number | null, raisedAt: number, what: Child | null, state: 'done' | 'missing' | 'failed' = at === null ? 'missing' : 'done'): HTMLLIElement {
+  return el('li', { class: `timeline-step ${state}` }, [
+    el('span', { class: 'timeline-dot', attrs: { 'aria-hidden': 'true' } }),
+    el('span', { class: 'timeline-label', text: label }),
+    el('span', { class: 'timeline-time mono', text: at === null ? '—' : formatTimeOfDay(at), title: at === null ? '' : formatDateTime(at, true) }),
+    el('span', { class: 'timeline-delta mono', text: at !== null && at !== raisedAt ? `+${formatDelta(at - raisedAt)}` : '' }),
+    el('div', { class: 'timeline-what' }, [what]),
   ]);
+}
+
+/** The exchange as it happened: raised → candidates → resolved → delivered → result. */
+function timeline(d: HistoryDetail, openRaise: (id: number) => void): HTMLOListElement {
+  const row = d.row;
+  const raisedAt = row.raisedAtMs;
+  const link = (id: number, text: string): HTMLButtonElement => {
+    const b = el('button', { class: 'link-button resend-link', text, attrs: { type: 'button', 'data-raise-id': String(id) } });
+    b.addEventListener('click', () => openRaise(id));
+    return b;
+  };
+  const raisedBy = el('span', {}, [
+    'by ',
+    appWithInstance(row.raiserApp, row.raiserInstance),
+    d.resentFrom !== null ? el('span', {}, [' · ', link(d.resentFrom, `re-sent from #${d.resentFrom}`)]) : null,
+  ]);
+  const resolution = row.resolution === null ? null : (RESOLUTION_TEXT[row.resolution] ?? row.resolution);
+  const resolvedWhat = el('span', {}, [resolution, row.handlerApp !== null ? el('span', {}, [': ', appWithInstance(row.handlerApp, row.handlerInstance)]) : null]);
+  const failed = row.state === 'failed';
+  const status = statusOf(row);
+  const resultWhat = d.completedAtMs === null && !failed ? el('span', { class: 'muted', text: `waiting (${row.state})` }) : el('span', {}, [statusBadge(status, 60), d.resultMessage !== null ? el('span', { class: 'small', text: ` ${d.resultMessage}` }) : null]);
+  const list = el('ol', { class: 'timeline', attrs: { 'aria-label': 'Timeline' } }, [
+    step('Raised', raisedAt, raisedAt, raisedBy),
+    step('Candidates', raisedAt, raisedAt, candidatesText(d.candidates)),
+    step('Resolved', d.resolvedAtMs, raisedAt, resolvedWhat, row.resolution !== null && ['cancelled', 'timed_out', 'unavailable', 'no_candidates', 'over_budget', 'disk_low'].includes(row.resolution) ? 'failed' : undefined),
+    step('Delivered', d.deliveredAtMs, raisedAt, row.handlerApp !== null && d.deliveredAtMs !== null ? el('span', {}, ['to ', row.handlerApp]) : null),
+    step('Result', d.completedAtMs ?? (failed ? row.raisedAtMs : null), raisedAt, resultWhat, status.tone === 'fail' ? 'failed' : undefined),
+  ]);
+  if (d.resentAs.length > 0) {
+    list.append(el('li', { class: 'timeline-step resent' }, [el('span', { class: 'timeline-dot', attrs: { 'aria-hidden': 'true' } }), el('span', { class: 'timeline-label', text: 'Re-sent' }), el('span', {}, []), el('span', {}, []), el('div', { class: 'timeline-what' }, d.resentAs.map((id) => link(id, `as #${id}`)))]));
+  }
+  return list;
 }
 
 function resultSection(d: HistoryDetail): HTMLElement {
@@ -87,14 +155,28 @@ function resultSection(d: HistoryDetail): HTMLElement {
     fieldList([
       ['Status', statusBadge(statusOf(row), 60)],
       ['Message', d.resultMessage],
-      ['Record id', mono(row.recordId)],
+      ['Record id', recordIdNode(row.recordId)],
       ['Result type', row.resultStatus === null ? contextType(d.result) : null],
     ]),
   ]);
 }
 
+/** What the pane's buttons ask of the window. */
+export interface DetailActions {
+  /** Shows another raise (a re-send's original, or its re-send). */
+  openRaise(id: number): void;
+  /** Re-sends this unconfirmed interaction (offered only for those). */
+  resend(id: number): void;
+}
+
+/** Whether the user may re-send it: a CreateInteraction no handler confirmed, now over. */
+export function canResend(d: HistoryDetail): boolean {
+  const r = d.row;
+  return r.intent === 'CreateInteraction' && r.outcome !== 'created' && r.outcome !== 'updated' && r.outcome !== 'pending';
+}
+
 /** Builds the pane's content for one interaction. */
-export function renderDetail(d: HistoryDetail): HTMLElement[] {
+export function renderDetail(d: HistoryDetail, actions: DetailActions): HTMLElement[] {
   const row = d.row;
   const isInteraction = row.contextType === 'fdc3.interaction';
   const header = el('header', { class: 'detail-header' }, [
@@ -105,8 +187,20 @@ export function renderDetail(d: HistoryDetail): HTMLElement[] {
       el('span', { class: 'muted mono small', text: `#${row.id}` }),
     ]),
   ]);
+  const resend = canResend(d)
+    ? el('div', { class: 'resend-row' }, [
+        (() => {
+          const b = el('button', { class: 'button primary', id: 'resend', text: 'Re-send…', title: 'Raise it again: the resolver offers every handler', attrs: { type: 'button' } });
+          b.addEventListener('click', () => actions.resend(row.id));
+          return b;
+        })(),
+        el('span', { class: 'muted small', text: 'No handler confirmed this interaction. Re-send it to another handler; both stay in the history, linked.' }),
+      ])
+    : null;
   return [
     header,
+    ...(resend === null ? [] : [resend]),
+    section('Timeline', [timeline(d, actions.openRaise)]),
     section(isInteraction ? 'Interaction' : `Context (${row.contextType})`, [contextFields(d.context, { descriptionMax: null })]),
     section('Resolution', [
       fieldList([
@@ -118,12 +212,12 @@ export function renderDetail(d: HistoryDetail): HTMLElement[] {
         ['Candidates', candidatesText(d.candidates)],
         ['Raise key', mono(row.raiseKey)],
         ['Request', mono(d.requestUuid)],
-        ['Seal', d.seal === null ? el('span', { class: 'muted', text: 'sealed when it finishes' }) : el('span', { class: 'mono small', text: d.seal, title: 'Hash chain (interlog verify)' })],
+        ['Seal', d.seal === null ? el('span', { class: 'muted', text: 'sealed when it finishes' }) : el('span', { class: 'with-copy' }, [el('span', { class: 'mono small seal', text: d.seal, title: 'Hash chain (interlog verify)' }), copyButton(d.seal, 'the seal')])],
       ]),
-      timings(d),
     ]),
     resultSection(d),
     section('Raw data', [
+      el('div', { class: 'copy-row' }, [copyButton(prettyJson(d.context), 'the context JSON'), el('span', { class: 'muted small', text: 'context JSON' })]),
       jsonDetails('Context JSON', d.context),
       d.result !== null ? jsonDetails('Result JSON', d.result) : el('p', { class: 'muted small', text: 'No result JSON.' }),
     ]),

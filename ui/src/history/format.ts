@@ -10,12 +10,11 @@ export function participantsText(row: HistoryRow): string {
   return row.participants.join(', ');
 }
 
-/** "12 interactions", "100+ interactions matching", "3 interactions last quarter". */
-export function countText(shown: number, hasMore: boolean, search: string | null, period: string | null): string {
-  const noun = shown === 1 ? 'interaction' : 'interactions';
-  const more = hasMore ? '+' : '';
-  const words = [`${shown}${more}`, noun];
-  if (search !== null) words.push('matching');
+/** "12 interactions", "10,000+ interactions matching", "3 interactions last quarter". */
+export function countText(count: number, atLeast: boolean, matching: boolean, period: string | null): string {
+  const noun = count === 1 ? 'interaction' : 'interactions';
+  const words = [`${count.toLocaleString('en-US')}${atLeast ? '+' : ''}`, noun];
+  if (matching) words.push('matching');
   if (period !== null) words.push(period.toLowerCase());
   return words.join(' ');
 }

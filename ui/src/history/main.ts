@@ -1,10 +1,12 @@
 // History window: live table of interactions + detail pane.
-import { type HistoryRow, type HistorySearch, historyDetail, historyUnconfirmed, ledgerHealth, onHistoryChanged, onHistorySearch, onLedgerHealth, raiseExample, windowShow } from '../ipc';
+import { HISTORY_COUNT_CAP, type HistoryRow, type HistorySearch, historyCount, historyDetail, historyResend, historyUnconfirmed, ledgerHealth, onHistoryChanged, onHistorySearch, onLedgerHealth, raiseExample, windowShow } from '../ipc';
 import { byId, isTextInput } from '../common/dom';
 import { clearError, reportError, showError } from '../common/error-banner';
 import { countText } from './format';
-import { openDetails, renderDetail, renderDetailPlaceholder, restoreDetails } from './detail';
+import { type DetailActions, openDetails, renderDetail, renderDetailPlaceholder, restoreDetails } from './detail';
 import { PERIODS, isPeriodId, periodLabel } from './period';
+import { FilterBar } from './filter-bar';
+import { type Filters, isEmpty, loadFilters, saveFilters } from './filters';
 import { setupSearch } from './search';
 import { HistoryStore, type RowsChange } from './store';
 import { HistoryTable } from './table';
@@ -51,9 +53,14 @@ function renderRows(rows: HistoryRow[], change: RowsChange): void {
   }
   if (change === 'search') tablePane.scrollTop = 0;
   const period = store.period === 'all' ? null : periodLabel(store.period);
-  countLabel.textContent = countText(rows.length, store.hasMore, store.search, period);
+  const matching = store.search !== null || !isEmpty(store.filters) || store.unconfirmed;
+  // The rows shown until the count comes (a page that is not full is all there is).
+  if (change !== 'more' || !store.hasMore) {
+    countLabel.textContent = countText(rows.length, store.hasMore, matching, period);
+    if (store.hasMore) void showCount(matching, period);
+  }
   emptyState.hidden = rows.length > 0;
-  emptyState.textContent = emptyText(store.search, period);
+  emptyState.textContent = emptyText(store.search, period, !isEmpty(store.filters) || store.unconfirmed);
   table.table.hidden = rows.length === 0;
   loadMoreButton.hidden = !store.hasMore;
   detailPane.hidden = rows.length === 0 && selectedId === null;
@@ -70,10 +77,33 @@ function renderRows(rows: HistoryRow[], change: RowsChange): void {
   maybeLoadMore();
 }
 
-function emptyText(search: string | null, period: string | null): string {
-  if (search === null && period === null) return EMPTY_TEXT;
+function emptyText(search: string | null, period: string | null, filtered: boolean): string {
+  if (search === null && period === null && !filtered) return EMPTY_TEXT;
   const when = period === null ? '' : ` ${period.toLowerCase()}`;
-  return search === null ? `No interactions${when}.` : `No interactions${when} match “${search}”.`;
+  const these = filtered ? ' with these filters' : '';
+  return search === null ? `No interactions${when}${these}.` : `No interactions${when}${these} match “${search}”.`;
+}
+
+let countSeq = 0;
+
+/** How many rows the query selects in all (the page shows the first of them). */
+async function showCount(matching: boolean, period: string | null): Promise<void> {
+  const seq = ++countSeq;
+  try {
+    const n = await historyCount(store.currentQuery(0));
+    if (seq !== countSeq) return;
+    countLabel.textContent = countText(n, n >= HISTORY_COUNT_CAP, matching, period);
+  } catch (err) {
+    reportError(err, 'Cannot count the interactions');
+  }
+}
+
+let filterBar: FilterBar | null = null;
+
+function setFilters(next: Filters): void {
+  saveFilters(next);
+  void store.setFilters(next);
+  filterBar?.render();
 }
 
 /** While the ledger cannot write, the user must know: raises wait for it, none goes unrecorded. */
@@ -108,6 +138,32 @@ function select(id: number, scroll: boolean): void {
   if (changed) void loadDetail(id, false);
 }
 
+/** The raise just re-sent: its detail is read again as the history changes, to show the link. */
+let resentFrom: number | null = null;
+
+const detailActions: DetailActions = {
+  openRaise(id: number): void {
+    if (table.indexOf(id) !== -1) {
+      select(id, true);
+      return;
+    }
+    // Not on the page loaded (filtered out, or further down): its detail all the same.
+    selectedId = id;
+    selectedRowJson = null;
+    table.highlight(null, false);
+    void loadDetail(id, false);
+  },
+  resend(id: number): void {
+    void historyResend(id).then(
+      () => {
+        resentFrom = id;
+        clearError('detail');
+      },
+      (err: unknown) => reportError(err, 'Could not re-send the interaction', 'detail'),
+    );
+  },
+};
+
 async function loadDetail(id: number, keepOpen: boolean): Promise<void> {
   const seq = ++detailSeq;
   const open = keepOpen ? openDetails(detailPane) : new Set<string>();
@@ -116,7 +172,7 @@ async function loadDetail(id: number, keepOpen: boolean): Promise<void> {
     const detail = await historyDetail(id);
     if (seq !== detailSeq) return;
     clearError('detail');
-    detailPane.replaceChildren(...(detail === null ? renderDetailPlaceholder('This interaction is no longer in the history.') : renderDetail(detail)));
+    detailPane.replaceChildren(...(detail === null ? renderDetailPlaceholder('This interaction is no longer in the history.') : renderDetail(detail, detailActions)));
     if (keepOpen) {
       restoreDetails(detailPane, open);
       detailPane.scrollTop = scrollTop;
@@ -212,7 +268,16 @@ async function start(): Promise<void> {
     reportError(err, 'Apps cannot open the history on a contact');
   }
   detailPane.replaceChildren(...renderDetailPlaceholder('Select an interaction to see its details.'));
-  setupSearch(searchInput, (search) => void store.setSearch(search));
+  store.filters = loadFilters();
+  let clearSearch = (): void => undefined;
+  filterBar = new FilterBar(byId('filter-bar'), searchInput, {
+    filters: () => store.filters,
+    setFilters,
+    rows: () => store.rows,
+    clearSearch: () => clearSearch(),
+    reportError: (err, what) => reportError(err, what),
+  });
+  clearSearch = setupSearch(searchInput, (search) => void store.setSearch(search), () => filterBar?.takeSearchAsPerson() ?? false);
   setupPeriod();
   void watchLedgerHealth();
   document.addEventListener('keydown', onKeyDown);
@@ -223,6 +288,7 @@ async function start(): Promise<void> {
     await onHistoryChanged(() => {
       void store.refresh();
       void showUnconfirmed();
+      if (resentFrom !== null && resentFrom === selectedId) void loadDetail(resentFrom, true);
     });
   } catch (err) {
     reportError(err, 'Live updates are off');

@@ -9,7 +9,11 @@ export function normaliseSearch(value: string): string | null {
   return trimmed === '' ? null : trimmed;
 }
 
-export function setupSearch(input: HTMLInputElement, onSearch: (search: string | null) => void): void {
+/**
+ * Wires the search box. `onEnter` may take Enter for itself (true: the words became a filter).
+ * Returns a function that empties the box and searches for nothing.
+ */
+export function setupSearch(input: HTMLInputElement, onSearch: (search: string | null) => void, onEnter: () => boolean = () => false): () => void {
   let last = normaliseSearch(input.value);
   const fire = (): void => {
     const next = normaliseSearch(input.value);
@@ -19,9 +23,9 @@ export function setupSearch(input: HTMLInputElement, onSearch: (search: string |
   };
   const debounced = debounce(fire, SEARCH_DEBOUNCE_MS);
   input.addEventListener('input', debounced);
-  // Enter searches at once.
+  // Enter searches at once (unless the words are a person, who becomes a filter).
   input.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter') fire();
+    if (event.key === 'Enter' && !onEnter()) fire();
   });
 
   document.addEventListener('keydown', (event) => {
@@ -37,4 +41,8 @@ export function setupSearch(input: HTMLInputElement, onSearch: (search: string |
       input.blur();
     }
   });
+  return () => {
+    input.value = '';
+    fire();
+  };
 }

@@ -1,6 +1,7 @@
 // The current history query: rows loaded so far, keyset paging, live refresh.
 // Responses that arrive after the query changed are dropped.
-import { type HistoryRow, historyList } from '../ipc';
+import { type HistoryQuery, type HistoryRow, historyList } from '../ipc';
+import { type Filters, noFilters, queryFields } from './filters';
 import { type PeriodId, type TimeRange, periodRange } from './period';
 
 export const PAGE_SIZE = 100;
@@ -20,6 +21,8 @@ export class HistoryStore {
   period: PeriodId = 'all';
   /** Only the unconfirmed interactions (no Created/Updated result). */
   unconfirmed = false;
+  /** The chips: type, participant, apps, outcome, when it happened. */
+  filters: Filters = noFilters();
   loaded = false;
 
   /**
@@ -27,6 +30,8 @@ export class HistoryStore {
    * straddles two readings of the clock (say, across midnight for "Today").
    */
   private range: TimeRange = { sinceMs: null, untilMs: null };
+  /** The filters' query fields as of the last fetch from the top (their period read then too). */
+  private filterFields = queryFields(noFilters(), new Date());
 
   /** Bumped whenever the row set is replaced; stale responses compare against it. */
   private generation = 0;
@@ -54,6 +59,17 @@ export class HistoryStore {
     await this.fetchTop(PAGE_SIZE, 'search');
   }
 
+  /** Replaces the filters, from the top. */
+  async setFilters(filters: Filters): Promise<void> {
+    this.filters = filters;
+    await this.fetchTop(PAGE_SIZE, 'search');
+  }
+
+  /** The query for the rows as shown (the count line counts it; export writes it). */
+  currentQuery(limit: number): HistoryQuery {
+    return { search: this.search, limit, beforeId: null, ...this.range, unconfirmed: this.unconfirmed, ...this.filterFields };
+  }
+
   /** Re-runs the current query over at least the rows already shown. Coalesces bursts. */
   async refresh(): Promise<void> {
     if (this.refreshing) {
@@ -78,7 +94,7 @@ export class HistoryStore {
     this.loadingMore = true;
     const generation = this.generation;
     try {
-      const page = await historyList({ search: this.search, limit: PAGE_SIZE, beforeId: last.id, ...this.range, unconfirmed: this.unconfirmed });
+      const page = await historyList({ ...this.currentQuery(PAGE_SIZE), beforeId: last.id });
       if (generation !== this.generation) return;
       const known = new Set(this.rows.map((r) => r.id));
       this.rows = [...this.rows, ...page.filter((r) => !known.has(r.id))];
@@ -93,11 +109,14 @@ export class HistoryStore {
 
   private async fetchTop(limit: number, change: RowsChange): Promise<void> {
     const generation = ++this.generation;
-    const range = periodRange(this.period, new Date());
+    const now = new Date();
+    const range = periodRange(this.period, now);
+    const filterFields = queryFields(this.filters, now);
     try {
-      const rows = await historyList({ search: this.search, limit, beforeId: null, ...range, unconfirmed: this.unconfirmed });
+      const rows = await historyList({ search: this.search, limit, beforeId: null, ...range, unconfirmed: this.unconfirmed, ...filterFields });
       if (generation !== this.generation) return;
       this.range = range;
+      this.filterFields = filterFields;
       this.rows = rows;
       this.hasMore = rows.length >= limit;
       this.loaded = true;

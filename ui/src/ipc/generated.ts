@@ -26,7 +26,49 @@ untilMs: number | null,
  * Only unconfirmed interactions: CreateInteraction raises without a `Created` or `Updated`
  * result (failed, rejected, cancelled, timed out, no result, or still under way).
  */
-unconfirmed: boolean, };
+unconfirmed: boolean, 
+/**
+ * Only interactions of these types (`interactionType`, exactly; any of them).
+ */
+interactionTypes: Array<string>, 
+/**
+ * Only raises with one of these participants: a name or an e-mail address (or another id
+ * value), matched whole and regardless of ASCII case.
+ */
+participants: Array<string>, 
+/**
+ * Only raises by one of these apps (app ids).
+ */
+raisers: Array<string>, 
+/**
+ * Only raises handled by one of these apps (app ids).
+ */
+handlers: Array<string>, 
+/**
+ * Only raises that ended (or stand) one of these ways.
+ */
+outcomes: Array<HistoryOutcome>, 
+/**
+ * Only interactions whose own `timeRange` reaches this time or later (ms since the epoch);
+ * an interaction without a time range never matches a bound on it.
+ */
+happenedSinceMs: number | null, 
+/**
+ * Only interactions whose own `timeRange` starts before this time (exclusive).
+ */
+happenedUntilMs: number | null, };
+
+export type HistoryOutcome = "created" | "updated" | "deleted" | "failed" | "rejected" | "no_result" | "delivery_failed" | "cancelled" | "timed_out" | "pending";
+
+export type Person = { name: string | null, email: string | null, 
+/**
+ * How many raises name them.
+ */
+raises: number, 
+/**
+ * Whether the text asked about is this person's whole name or address (not only a prefix).
+ */
+exact: boolean, };
 
 export type HistoryRow = { id: number, raiseKey: string, raisedAtMs: number, intent: string | null, contextType: string, interactionType: string | null, participants: Array<string>, description: string | null, raiserApp: string, raiserInstance: string, handlerApp: string | null, handlerInstance: string | null, resolution: string | null, 
 /**
@@ -36,7 +78,11 @@ state: 'raised' | 'resolved' | 'delivered' | 'completed' | 'failed',
 /**
  * `transactionResult.status` when the result is one, e.g. `"Created"`.
  */
-resultStatus: string | null, error: string | null, recordId: string | null, };
+resultStatus: string | null, error: string | null, recordId: string | null, 
+/**
+ * How it ended, or stands (derived from `state`, `result_status` and `error`).
+ */
+outcome: HistoryOutcome, };
 
 export type HistoryDetail = { row: HistoryRow, context: unknown, target: unknown | null, candidates: unknown, 
 /**
@@ -46,7 +92,15 @@ result: unknown | null, resultMessage: string | null, resolvedAtMs: number | nul
 /**
  * The chain hash of the raise's latest seal (hex), once it has finished: see `interlog verify`.
  */
-seal: string | null, };
+seal: string | null, 
+/**
+ * The raise this one re-sent (its history id), when it was re-sent from the history.
+ */
+resentFrom: number | null, 
+/**
+ * The raises that re-sent this one (history ids, oldest first).
+ */
+resentAs: Array<number>, };
 
 export type RaiserRef = { appId: string, title: string, instanceId: string, };
 

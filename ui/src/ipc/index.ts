@@ -12,6 +12,7 @@ import type {
   HistoryDetail,
   HistoryQuery,
   HistoryRow,
+  Person,
   IpcErrorPayload,
   RaiseExampleResult,
   ResolverChoice,
@@ -64,6 +65,24 @@ export function historyList(query: HistoryQuery): Promise<HistoryRow[]> {
 
 export function historyDetail(id: number): Promise<HistoryDetail | null> {
   return call<HistoryDetail | null>('history_detail', { id });
+}
+
+/** How many rows the query selects (page size aside), counted up to 10,000 ("at least"). */
+export function historyCount(query: HistoryQuery): Promise<number> {
+  return call<number>('history_count', { query });
+}
+
+/** Re-sends an unconfirmed interaction from Interlog's window (the resolver offers every handler). */
+export function historyResend(id: number): Promise<RaiseExampleResult> {
+  return call<RaiseExampleResult>('history_resend', { id });
+}
+
+/** The count above which `historyCount` stops counting. */
+export const HISTORY_COUNT_CAP = 10_000;
+
+/** People named in the ledger that `typed` may mean (participant filter suggestions). */
+export function historyPeople(typed: string): Promise<Person[]> {
+  return call<Person[]>('history_people', { typed });
 }
 
 /** How many unconfirmed interactions (no Created/Updated result) the ledger holds. */
