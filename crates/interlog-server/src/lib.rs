@@ -17,6 +17,7 @@ pub mod icons;
 mod ledger_map;
 pub mod local;
 pub mod outbox;
+pub mod retention;
 pub mod runtime;
 pub mod settings;
 mod timers;
@@ -58,6 +59,8 @@ pub struct ServerConfig {
     pub directory_fetch_timeout: Duration,
     /// Below this much free space on the ledger's disk, new raises are refused.
     pub min_free_disk_bytes: u64,
+    /// Records older than this many days are removed (`None`: kept forever).
+    pub retention_days: Option<u32>,
     pub agent: AgentConfig,
 }
 
@@ -76,6 +79,7 @@ impl ServerConfig {
             max_queued_bytes: outbox::DEFAULT_MAX_QUEUED_BYTES,
             directory_fetch_timeout: appd_source::FETCH_TIMEOUT,
             min_free_disk_bytes: disk_guard::DEFAULT_MIN_FREE_BYTES,
+            retention_days: None,
             agent: AgentConfig::default(),
         }
     }
@@ -200,6 +204,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
         web: None,
     };
     let handle = AgentHandle::spawn(agent, ledger, launcher, config.max_queued_bytes);
+    retention::spawn(handle.ledger().clone(), config.retention_days);
     disk_guard::spawn(
         handle.clone(),
         config.data_dir.clone(),

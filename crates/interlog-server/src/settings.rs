@@ -37,6 +37,8 @@ pub struct Settings {
     pub app_directories: Option<Vec<String>>,
     /// Resolver choices the user asked to remember; the settings window removes them.
     pub remembered_choices: Option<Vec<interlog_core::agent::RememberedChoice>>,
+    /// How many days records are kept; older ones are removed in small batches. Unset: forever.
+    pub retention_days: Option<u32>,
 }
 
 pub fn settings_path(data_dir: &Path) -> PathBuf {
@@ -205,6 +207,13 @@ impl Settings {
         }
         if let Some(remembered) = &self.remembered_choices {
             config.agent.remembered = remembered.clone();
+        }
+        match self.retention_days {
+            Some(0) => problems.push(
+                "settings: retentionDays 0 would remove every record at once; keeping them all"
+                    .into(),
+            ),
+            days => config.retention_days = days,
         }
         problems
     }

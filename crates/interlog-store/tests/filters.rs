@@ -514,3 +514,17 @@ fn chrono_ms(t: &str) -> i64 {
     conn.query_row("SELECT unixepoch(?1) * 1000", [t], |r| r.get(0))
         .expect("time")
 }
+
+#[test]
+fn people_waiting_for_the_index_are_suggested_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let [waiting, _] = ledgers(dir.path());
+    let jane = waiting.people("jane doe", 5).expect("people");
+    assert_eq!(jane.len(), 1, "{jane:?}");
+    assert!(jane[0].exact);
+    assert_eq!(jane[0].raises, 4);
+    assert_eq!(
+        waiting.people("zoë", 5).expect("people")[0].name.as_deref(),
+        Some("Zoë Åberg")
+    );
+}

@@ -1,0 +1,168 @@
+// The history as a compliance tool, end to end on real windows: a seeded ledger filtered by a
+// person (typed in the search box, taken as the participant chip) and by an outcome (added from
+// the filter bar), the chips kept across a reload, the detail's timeline, an unconfirmed
+// interaction re-sent through the resolver to another handler (both raises linked), and the
+// command line's export of the same filter agreeing with `interlog history --json`.
+//
+// Needs what samples.test.mjs needs (INTERLOG_BIN, tauri-driver, a display).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BIN, repo, startSession, switchToUrl, shot as shotOf, openHistory, ownPage } from '../lib/session.mjs';
+import { waitForAgent } from '../../js/lib/discovery.mjs';
+import { until } from '../lib/until.mjs';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'interlog-history-'));
+const runtimeDir = path.join(work, 'run');
+const dataDir = path.join(work, 'data');
+const env = { ...process.env, INTERLOG_RUNTIME_DIR: runtimeDir };
+let session;
+let browser;
+
+const shot = name => shotOf(browser, `history-${name}`);
+const HARBOR = 'interlog.sample.crm-harbor';
+const cli = (...args) => execFileSync(BIN, [...args, '--data-dir', dataDir], { env, encoding: 'utf8' });
+const seed = name => path.join(repo, 'scripts/seed', name);
+
+/** The history's rows, as text. */
+async function rowTexts() {
+  const texts = [];
+  for (const r of await browser.$$('.history-row')) texts.push(await r.getProperty('textContent'));
+  return texts;
+}
+
+async function chipTexts() {
+  const texts = [];
+  for (const c of await browser.$$('#filter-chips .chip-text')) texts.push(await c.getProperty('textContent'));
+  return texts;
+}
+
+before(async () => {
+  session = await startSession({
+    args: ['--port', '0', '--data-dir', dataDir, '--appd', 'interlog:samples'],
+    env: { XDG_DATA_HOME: path.join(work, 'data-home'), INTERLOG_RUNTIME_DIR: runtimeDir, INTERLOG_LOG: 'info', INTERLOG_NO_DIALOG: '1' },
+  });
+  browser = session.browser;
+  await waitForAgent({ runtimeDir, timeoutMs: 20_000 });
+  // Three logged (Created) and one that no handler took: a target that is not in the directory.
+  for (const file of ['1-call-jane.json', '2-meeting-john.json', '3-chat-jane-john.json']) {
+    cli('raise', 'CreateInteraction', '--context', seed(file), '--app', 'interlog.log');
+  }
+  try {
+    cli('raise', 'CreateInteraction', '--context', seed('1-call-jane.json'), '--app', 'interlog.sample.gone');
+  } catch {
+    // Refused, as wanted: the raise is in the ledger all the same.
+  }
+});
+
+after(async () => {
+  await session?.stop();
+  fs.rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+});
+
+test('a person typed in the search becomes the participant chip; an outcome chip narrows to the unconfirmed one', async () => {
+  await openHistory(browser);
+  await until('the seeded rows', async () => (await rowTexts()).length === 4);
+  const search = await browser.$('#search');
+  await search.setValue('jane doe');
+  const suggestion = await until('Jane Doe offered as a person', async () => {
+    const s = await browser.$('#people-suggest .person-suggestion.exact');
+    return (await s.isExisting()) && (await s.isDisplayed()) ? s : null;
+  });
+  assert.match(await suggestion.getProperty('textContent'), /Jane Doe.*jane\.doe@mail\.com/);
+  await shot('person-suggested');
+  await browser.keys('Enter');
+  await until('the participant chip', async () => (await chipTexts()).includes('Participant: Jane Doe'));
+  assert.equal(await search.getValue(), '', 'the words left the search box');
+  // Jane is in three of the four (the meeting is with John only).
+  const withJane = await until('three rows with Jane', async () => {
+    const rows = await rowTexts();
+    return rows.length === 3 ? rows : null;
+  });
+  for (const r of withJane) assert.match(r, /Jane Doe/);
+  await until('the count', async () => /^3 interactions matching/.test(await (await browser.$('#row-count')).getProperty('textContent')));
+
+  // The outcome, from the filter bar.
+  await (await browser.$('#filter-field')).selectByAttribute('value', 'outcomes');
+  await (await browser.$('#filter-choice')).selectByAttribute('value', 'delivery_failed');
+  await (await browser.$('#filter-add')).click();
+  await until('the outcome chip', async () => (await chipTexts()).includes('Outcome: Delivery failed'));
+  const failed = await until('only the undelivered one', async () => {
+    const rows = await rowTexts();
+    return rows.length === 1 ? rows[0] : null;
+  });
+  assert.match(failed, /interlog\.sample\.gone|TargetAppUnavailable|NoAppsFound/);
+  await shot('filtered');
+
+  // Kept across a reload of the window (and so across a restart: they are stored).
+  await browser.refresh();
+  await until('the chips after a reload', async () => {
+    const chips = await chipTexts();
+    return chips.includes('Participant: Jane Doe') && chips.includes('Outcome: Delivery failed');
+  });
+  await until('still one row', async () => (await rowTexts()).length === 1);
+});
+
+test('the detail shows the timeline; an unconfirmed interaction is re-sent to another handler, both linked', async () => {
+  await switchToUrl(browser, 'the history window', ownPage('index.html'));
+  const row = await until('the unconfirmed row', async () => (await browser.$$('.history-row'))[0] ?? null);
+  await (await row.$('td.participants')).click();
+  const steps = await until('the timeline', async () => {
+    const found = await browser.$$('.timeline .timeline-label');
+    return found.length >= 5 ? found : null;
+  });
+  const labels = [];
+  for (const s of steps) labels.push(await s.getProperty('textContent'));
+  assert.deepEqual(labels.slice(0, 5), ['Raised', 'Candidates', 'Resolved', 'Delivered', 'Result']);
+  const originalId = Number(await row.getAttribute('data-id'));
+  await shot('detail-timeline');
+
+  await (await browser.$('#resend')).click();
+  // The resolver offers the handlers; Harbor (a new window) is picked.
+  await switchToUrl(browser, 'the resolver', ownPage('resolver.html'));
+  const harbor = await until('Harbor among the handlers', async () => {
+    for (const o of await browser.$$('.resolver-option')) {
+      if ((await o.getAttribute('data-app-id')) === HARBOR) return o;
+    }
+    return null;
+  });
+  await harbor.click();
+  await browser.keys('Enter');
+
+  // Back in the history: the original links to its re-send, which Harbor confirmed.
+  await switchToUrl(browser, 'the history window', ownPage('index.html'));
+  const link = await until('the "re-sent as" link', async () => {
+    const l = await browser.$('.timeline .resend-link');
+    return (await l.isExisting()) ? l : null;
+  }, 30_000);
+  const resentId = Number(await link.getAttribute('data-raise-id'));
+  assert.ok(resentId > originalId, `re-sent as #${resentId}`);
+  await shot('resent-link');
+  await link.click();
+  await until('the re-send links back', async () => {
+    const back = await browser.$('.timeline .resend-link');
+    return (await back.isExisting()) && Number(await back.getAttribute('data-raise-id')) === originalId;
+  });
+  // Confirmed by Harbor (the command line sees it as the history does).
+  const confirmed = await until('Harbor confirmed the re-send', async () => {
+    const rows = JSON.parse(`[${cli('history', '--json', '--handler', HARBOR, '--outcome', 'created').trim().split('\n').filter(Boolean).join(',')}]`);
+    return rows.find(r => r.id === resentId) ?? null;
+  }, 30_000);
+  assert.equal(confirmed.raiserApp, 'interlog.ui');
+});
+
+test('export of a filter writes what `interlog history --json` lists for it', () => {
+  const filter = ['--participant', 'jane.doe@mail.com', '--outcome', 'created', '--outcome', 'delivery_failed'];
+  const listed = cli('history', '--json', ...filter).trim().split('\n').filter(Boolean).map(l => JSON.parse(l));
+  const file = path.join(work, 'export.jsonl');
+  cli('export', '--format', 'jsonl', '--output', file, ...filter);
+  const exported = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(l => JSON.parse(l));
+  assert.ok(listed.length >= 3, `${listed.length} rows for Jane`);
+  assert.deepEqual(exported.map(r => r.id), listed.map(r => r.id));
+  // A folder that cannot be written: a clear error, nothing half-written.
+  assert.throws(() => cli('export', '--output', path.join(work, 'no-such-dir', 'x.csv'), ...filter), /no-such-dir|No such file/);
+});
