@@ -143,15 +143,14 @@ impl HistoryFilter {
     }
 }
 
+/// An `--outcome` value that names no outcome.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an outcome; one of created, updated, deleted, failed, rejected, no_result, delivery_failed, cancelled, timed_out, pending")]
+pub struct UnknownOutcome(String);
+
 /// An `--outcome` value, by its name (`timed_out`, `timed-out` and `Timed out` alike).
-fn parse_outcome(text: &str) -> Result<interlog_store::HistoryOutcome, String> {
-    interlog_store::HistoryOutcome::parse(text).ok_or_else(|| {
-        let names: Vec<&str> = interlog_store::HistoryOutcome::ALL
-            .iter()
-            .map(|o| o.as_str())
-            .collect();
-        format!("{text:?} is not an outcome; one of {}", names.join(", "))
-    })
+fn parse_outcome(text: &str) -> Result<interlog_store::HistoryOutcome, UnknownOutcome> {
+    interlog_store::HistoryOutcome::parse(text).ok_or_else(|| UnknownOutcome(text.to_owned()))
 }
 
 #[derive(Debug, Args, Clone)]
@@ -275,7 +274,20 @@ pub fn parse_moment(text: &str) -> Result<i64, MomentError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_moment, MomentError};
+    use super::{parse_moment, parse_outcome, MomentError, UnknownOutcome};
+
+    #[test]
+    fn outcomes_are_named_and_a_wrong_one_lists_them_all() {
+        assert_eq!(
+            parse_outcome("Timed out"),
+            Ok(interlog_store::HistoryOutcome::TimedOut)
+        );
+        let err = parse_outcome("lost").expect_err("not an outcome");
+        assert_eq!(err, UnknownOutcome("lost".into()));
+        for o in interlog_store::HistoryOutcome::ALL {
+            assert!(err.to_string().contains(o.as_str()), "{o:?} listed");
+        }
+    }
 
     #[test]
     fn moments_are_dates_at_local_midnight_or_rfc3339_times() {

@@ -9,14 +9,14 @@
 
 use rusqlite::types::Value as SqlValue;
 
-use crate::model::{HistoryOutcome, HistoryQuery};
+use crate::model::HistoryQuery;
 
 /// The raises that are not `Created` or `Updated`: the WHERE clause of the `raises_unsettled`
 /// partial index (migration 6), spelled the same here so that SQLite can use the index.
 pub(crate) const UNSETTLED: &str =
     "(result_status IS NULL OR result_status NOT IN ('Created', 'Updated'))";
 
-/// A row's [`HistoryOutcome`], in SQL: the one place it is decided. The history reads it as a
+/// A row's [`HistoryOutcome`](crate::model::HistoryOutcome), in SQL: the one place it is decided. The history reads it as a
 /// column and the outcome filter compares it.
 pub(crate) const OUTCOME_SQL: &str = "CASE
     WHEN r.result_status IN ('Created', 'Updated', 'Deleted', 'Failed') THEN lower(r.result_status)
@@ -214,12 +214,5 @@ pub(crate) fn fts_query(search: &str) -> Option<String> {
         None
     } else {
         Some(parts.join(" AND "))
-    }
-}
-
-impl HistoryOutcome {
-    /// Read back from [`OUTCOME_SQL`]'s text.
-    pub(crate) fn from_sql(text: &str) -> Option<HistoryOutcome> {
-        HistoryOutcome::ALL.into_iter().find(|o| o.as_str() == text)
     }
 }

@@ -238,6 +238,14 @@ pub(crate) fn check_supported(conn: &Connection) -> Result<i64, StoreError> {
     Ok(found)
 }
 
+/// Whether the file has the table (or index) `name`: a file an older build wrote, read before this
+/// build migrated it, lacks what later steps add.
+pub(crate) fn has(conn: &Connection, name: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = ?1)")?
+        .query_row([name], |r| r.get(0))?)
+}
+
 /// Brings the file up to [`SCHEMA_VERSION`].
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     for (index, sql) in MIGRATIONS.iter().enumerate() {

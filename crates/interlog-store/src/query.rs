@@ -388,9 +388,7 @@ pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<HistoryDetail>
     };
     detail.seal = crate::seal::raise_seal(conn, id)?;
     // A file an older build wrote, read before this one migrated it, has no links.
-    let linked: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'resends')")?
-        .query_row([], |r| r.get(0))?;
+    let linked = crate::migrations::has(conn, "resends")?;
     if !linked {
         return Ok(Some(detail));
     }
@@ -446,7 +444,7 @@ fn history_row(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
         record_id: r.get(16)?,
         outcome: {
             let text: String = r.get(17)?;
-            HistoryOutcome::from_sql(&text).ok_or_else(|| {
+            HistoryOutcome::parse(&text).ok_or_else(|| {
                 rusqlite::Error::FromSqlConversionFailure(17, Type::Text, text.into())
             })?
         },

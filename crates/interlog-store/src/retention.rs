@@ -91,9 +91,7 @@ pub(crate) fn expire_some(
 
 /// Where `verify` starts the chain: the chain hash retention left, if it removed any.
 pub(crate) fn chain_start(conn: &rusqlite::Connection) -> Result<Option<Vec<u8>>, StoreError> {
-    let exists: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'chain_start')")?
-        .query_row([], |r| r.get(0))?;
+    let exists = crate::migrations::has(conn, "chain_start")?;
     if !exists {
         return Ok(None);
     }

@@ -357,9 +357,7 @@ pub fn verify(conn: &Connection) -> Result<Verification, StoreError> {
 /// The chain hash of a raise's latest seal (hex), for the detail view.
 pub(crate) fn raise_seal(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
     // A file an older build wrote and this one has not opened for writing yet has no chain.
-    let chained: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'seals')")?
-        .query_row([], |r| r.get(0))?;
+    let chained = crate::migrations::has(conn, "seals")?;
     if !chained {
         return Ok(None);
     }
