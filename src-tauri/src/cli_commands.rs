@@ -265,8 +265,16 @@ pub fn export(
         Err(code) => return code,
     };
     let written = match output {
-        Some(file) => crate::export::to_file(&ledger, query, format, file),
-        None => crate::export::write_all(&ledger, query, format, std::io::stdout().lock()),
+        Some(file) => crate::export::to_file(&ledger, query, format, file, &mut |_| {
+            std::ops::ControlFlow::Continue(())
+        }),
+        None => crate::export::write_all(
+            &ledger,
+            query,
+            format,
+            std::io::stdout().lock(),
+            &mut |_| std::ops::ControlFlow::Continue(()),
+        ),
     };
     match written {
         Ok(count) => {

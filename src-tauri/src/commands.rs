@@ -2,7 +2,7 @@
 //! `src/ipc/` module is the only caller.
 
 use interlog_core::agent::{ResolverChoice, ResolverView};
-use interlog_store::{HistoryDetail, HistoryQuery, HistoryRow, Person};
+use interlog_store::{ChartStack, DayCount, HistoryDetail, HistoryQuery, HistoryRow, Person};
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
@@ -71,6 +71,22 @@ pub async fn history_count(
 ) -> Result<u64, CommandError> {
     let ledger = state.handle.ledger().clone();
     tauri::async_runtime::spawn_blocking(move || ledger.count(&query, COUNT_CAP))
+        .await
+        .map_err(|e| CommandError::new("internal", e))?
+        .map_err(|e| CommandError::new("store", e))
+}
+
+/// The history's chart: how many rows `query` selects per local day (`utc_offset_minutes` east
+/// of UTC), stacked by `stack`.
+#[tauri::command]
+pub async fn history_chart(
+    state: State<'_, DesktopState>,
+    query: HistoryQuery,
+    utc_offset_minutes: i32,
+    stack: ChartStack,
+) -> Result<Vec<DayCount>, CommandError> {
+    let ledger = state.handle.ledger().clone();
+    tauri::async_runtime::spawn_blocking(move || ledger.per_day(&query, utc_offset_minutes, stack))
         .await
         .map_err(|e| CommandError::new("internal", e))?
         .map_err(|e| CommandError::new("store", e))

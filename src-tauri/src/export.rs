@@ -4,15 +4,50 @@
 //! export never leaves a partial file behind under the name asked for.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use interlog_store::{HistoryQuery, HistoryReader, HistoryRow, StoreError};
+use interlog_store::{HistoryQuery, HistoryReader, HistoryRow, Ledger, StoreError};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename = "ExportFormat")]
 pub enum Format {
     Csv,
     Jsonl,
 }
+
+impl Format {
+    /// The file name extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// Where an export reads its pages: the command line's read-only file, or the running agent's ledger.
+pub trait Pages {
+    fn page(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError>;
+}
+
+impl Pages for HistoryReader {
+    fn page(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
+        self.list(q)
+    }
+}
+
+impl Pages for Ledger {
+    fn page(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
+        self.list(q)
+    }
+}
+
+/// Told the count written so far after each page; `Break` stops the export (`Cancelled`).
+pub type Progress<'a> = &'a mut dyn FnMut(u64) -> ControlFlow<()>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -28,6 +63,8 @@ pub enum ExportError {
     Output(#[from] std::io::Error),
     #[error("cannot write a CSV row: {0}")]
     Csv(#[from] csv::Error),
+    #[error("the export was cancelled; nothing was written")]
+    Cancelled,
 }
 
 const CSV_HEADER: [&str; 17] = [
@@ -75,10 +112,11 @@ fn csv_record(row: &HistoryRow) -> [String; 17] {
 
 /// Writes every row `query` selects (its limit is ignored), newest first; returns how many.
 pub fn write_all(
-    ledger: &HistoryReader,
+    ledger: &impl Pages,
     query: &HistoryQuery,
     format: Format,
     out: impl Write,
+    progress: Progress<'_>,
 ) -> Result<u64, ExportError> {
     let mut page = query.clone();
     page.limit = HistoryQuery::MAX_LIMIT;
@@ -95,7 +133,7 @@ pub fn write_all(
         Format::Jsonl => plain = Some(std::io::BufWriter::new(out)),
     }
     loop {
-        let rows = ledger.list(&page)?;
+        let rows = ledger.page(&page)?;
         for row in &rows {
             if let Some(w) = csv_out.as_mut() {
                 w.write_record(csv_record(row))?;
@@ -106,6 +144,9 @@ pub fn write_all(
             }
         }
         count += rows.len() as u64;
+        if progress(count).is_break() {
+            return Err(ExportError::Cancelled);
+        }
         if rows.len() < HistoryQuery::MAX_LIMIT as usize {
             break;
         }
@@ -122,10 +163,11 @@ pub fn write_all(
 
 /// Exports to `path` through a temporary file beside it, renamed into place once complete.
 pub fn to_file(
-    ledger: &HistoryReader,
+    ledger: &impl Pages,
     query: &HistoryQuery,
     format: Format,
     path: &Path,
+    progress: Progress<'_>,
 ) -> Result<u64, ExportError> {
     let write_error = |source| ExportError::Write {
         path: path.to_owned(),
@@ -136,7 +178,8 @@ pub fn to_file(
         _ => PathBuf::from("."),
     };
     let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(write_error)?;
-    let count = write_all(ledger, query, format, tmp.as_file())?;
+    // Cancelled or failed, the temporary file is removed as `tmp` is dropped.
+    let count = write_all(ledger, query, format, tmp.as_file(), progress)?;
     tmp.as_file().sync_all().map_err(write_error)?;
     tmp.persist(path).map_err(|e| write_error(e.error))?;
     Ok(count)

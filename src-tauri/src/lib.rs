@@ -20,6 +20,7 @@ pub mod sources;
 /// Only the drift test uses the generated declarations; the app never needs them at run time.
 #[cfg(test)]
 mod ui_types;
+pub mod window_export;
 pub mod windows;
 
 use std::process::ExitCode;
@@ -42,6 +43,8 @@ pub struct DesktopState {
     /// What was wrong when the directory was last read.
     pub source_problems: Mutex<Vec<String>>,
     pub data_dir: std::path::PathBuf,
+    /// The history window's export, while one runs.
+    pub exports: window_export::Exports,
 }
 
 impl DesktopState {
@@ -59,6 +62,7 @@ impl DesktopState {
                 config.source_reader(),
             )),
             data_dir: config.data_dir.clone(),
+            exports: window_export::Exports::default(),
         }
     }
 }
@@ -81,6 +85,11 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::history_count,
         commands::history_people,
         commands::history_resend,
+        commands::history_chart,
+        window_export::history_export,
+        window_export::history_export_cancel,
+        window_export::history_export_suggest,
+        window_export::history_export_choose,
         commands::ledger_health,
         commands::resolver_current,
         commands::resolver_choose,

@@ -6,12 +6,16 @@
 use interlog_core::agent::{
     RaiserRef, RememberedChoice, ResolverApp, ResolverChoice, ResolverOption, ResolverView,
 };
-use interlog_store::{HistoryDetail, HistoryOutcome, HistoryQuery, HistoryRow, Person};
+use interlog_store::{
+    ChartStack, DayCount, HistoryDetail, HistoryOutcome, HistoryQuery, HistoryRow, Person,
+};
 use ts_rs::{Config, TS};
 
 use crate::commands::{CommandError, RaisedExample};
+use crate::export::Format as ExportFormat;
 use crate::launcher::{AppKind, ChannelBadge, LauncherApp, LauncherInstance, LauncherView};
 use crate::sources::{SourceCheck, SourcesView};
+use crate::window_export::{ExportDone, ExportProgress};
 use crate::windows::{HistorySearch, OwnWindow};
 
 /// Where the declarations go, from the repository root.
@@ -27,6 +31,11 @@ pub fn typescript() -> String {
         Person::decl(&cfg),
         HistoryRow::decl(&cfg),
         HistoryDetail::decl(&cfg),
+        ChartStack::decl(&cfg),
+        DayCount::decl(&cfg),
+        ExportFormat::decl(&cfg),
+        ExportProgress::decl(&cfg),
+        ExportDone::decl(&cfg),
         RaiserRef::decl(&cfg),
         ResolverOption::decl(&cfg),
         ResolverApp::decl(&cfg),

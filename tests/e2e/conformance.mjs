@@ -2,7 +2,8 @@
 // its runner (Conformance1) opened in an Interlog window, the "All" pack started through
 // WebDriver, and the mocha report read when it ends. Prints the count and every failure's title
 // and error; exits non-zero when a test in tests/conformance/passing.txt (the ratchet: it only
-// grows) did not pass.
+// grows) did not pass, in the "All" run and again when its pack is run alone (a test that
+// passes only the second time is named, loudly, as flaky).
 //
 //   node conformance.mjs [--write-passing] [--no-manual] [--pack NAME]
 //   (under a display: xvfb-run in the test command)
@@ -126,7 +127,19 @@ try {
   const ratchet = fs.existsSync(PASSING)
     ? fs.readFileSync(PASSING, 'utf8').split('\n').map(l => l.trim()).filter(l => l && !l.startsWith('#'))
     : [];
-  const lost = ratchet.filter(t => !passed.includes(t));
+  let lost = ratchet.filter(t => !passed.includes(t));
+  // A ratchet test that failed gets one more run, alone with its pack (the framework's own
+  // waits are of one second, which a loaded two-core machine sometimes misses). It counts as
+  // passing only when it passes there; either way it is named below, so a test that is flaky
+  // is seen, and one that fails twice fails the run.
+  const flaky = [];
+  if (lost.length && pack === 'All') {
+    const again = await rerunPacks(tests.filter(t => lost.includes(t.title)));
+    for (const t of again) console.log(`conformance (again, ${t.pack}): ${t.passed ? 'passed' : 'FAILED'} ${t.title}`);
+    flaky.push(...lost.filter(t => again.some(a => a.title === t && a.passed)));
+    lost = lost.filter(t => !flaky.includes(t));
+    passed.push(...flaky);
+  }
   const gained = passed.filter(t => !ratchet.includes(t));
   if (writePassing) {
     const merged = [...new Set([...ratchet, ...passed])].sort();
@@ -135,6 +148,12 @@ try {
     console.log(`wrote ${merged.length} titles to ${path.relative(repo, PASSING)}`);
   }
   if (gained.length) console.log(`\n${gained.length} passing test(s) not yet in the ratchet (run with --write-passing):\n  ${gained.join('\n  ')}`);
+  if (flaky.length) {
+    loud([
+      `${flaky.length} ratchet test(s) FAILED in the "All" run and passed when their pack ran again (flaky):`,
+      ...flaky.map(t => `  ${t}`),
+    ]);
+  }
   if (lost.length) {
     console.log(`\n${lost.length} test(s) in the ratchet did not pass:\n  ${lost.join('\n  ')}`);
   }
@@ -167,6 +186,12 @@ function reportedTests() {
   return browser.execute(() =>
     Array.from(document.querySelectorAll('#mocha-report li.test')).map(li => ({
       title: li.querySelector('h2')?.firstChild?.textContent?.trim() ?? '',
+      // The outermost suite: its title is the name of the pack that runs it alone.
+      pack: (() => {
+        let suite = li.closest('li.suite');
+        for (let up = suite; up; up = up.parentElement?.closest('li.suite')) suite = up;
+        return suite?.querySelector('h1')?.textContent?.trim() ?? '';
+      })(),
       passed: li.classList.contains('pass'),
       error: li.querySelector('pre.error')?.textContent?.trim() ?? '',
     })),
@@ -183,22 +208,49 @@ async function screen(name) {
   }
 }
 
+/** mocha runs once per page load: reloads the runner (its window keeps its instance). */
+async function reloadRunner() {
+  await switchToUrl(browser, 'the Conformance1 window', onRunner, 30_000);
+  await browser.execute(() => location.reload());
+  await until('the reloaded runner', async () => {
+    try {
+      return (await browser.execute(() => document.readyState === 'complete' && !!window.mocha && !!document.querySelector('#manualTests option')));
+    } catch {
+      return false;
+    }
+  }, 30_000);
+  await hookMochaEnd();
+}
+
+/** Runs the pack of each of `tests` (once per pack) and returns the results of those tests. */
+async function rerunPacks(tests) {
+  const results = [];
+  for (const name of [...new Set(tests.map(t => t.pack))]) {
+    await reloadRunner();
+    // The suite "fdc3.raiseIntent (Result)" is run by the pack "fdc3.raiseIntent (result)".
+    const option = await browser.execute(
+      n => Array.from(document.querySelectorAll('#testSuite option')).find(o => o.value.toLowerCase() === n.toLowerCase())?.value ?? null,
+      name,
+    );
+    if (!option) {
+      console.log(`conformance: no pack named "${name}" to run again`);
+      continue;
+    }
+    await browser.$('#testSuite').selectByVisibleText(option);
+    await browser.$('#runButton').click();
+    await until(`the end of the pack ${name}`, () => browser.execute(() => window.__conformanceEnded !== undefined), 5 * 60_000);
+    const got = await reportedTests();
+    results.push(...got.filter(g => tests.some(t => t.title === g.title)).map(g => ({ ...g, pack: name })));
+  }
+  return results;
+}
+
 async function runManualTests() {
   const results = [];
   let answered = null; // the resolver request answered last
   const only = process.env.CONFORMANCE_MANUAL; // one manual test by its option, for working on it
   for (const m of MANUAL.filter(m => !only || m.option === only)) {
-    await switchToUrl(browser, 'the Conformance1 window', onRunner, 30_000);
-    // mocha runs once per page load: reload (the window keeps its instance).
-    await browser.execute(() => location.reload());
-    await until('the reloaded runner', async () => {
-      try {
-        return (await browser.execute(() => document.readyState === 'complete' && !!window.mocha && !!document.querySelector('#manualTests option')));
-      } catch {
-        return false;
-      }
-    }, 30_000);
-    await hookMochaEnd();
+    await reloadRunner();
     await browser.$('#manualTests').selectByVisibleText(m.option);
     await browser.$('#manualTestsRunButton').click();
     if (m.pick) {

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use interlog_store::{
-    HistoryOutcome, HistoryQuery, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution,
+    ChartStack, HistoryOutcome, HistoryQuery, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution,
 };
 use serde_json::{json, Value};
 
@@ -424,6 +424,72 @@ fn main() {
     report(
         "suggest people: \"jane d\"",
         time(|| ledger.people("jane d", 8).expect("people").len()),
+    );
+    // The chart beside the list (local days, UTC here; the window asks from a midnight to the end
+    // of today): "rows" is the days x stacks returned.
+    let today_ends = now - now.rem_euclid(DAY_MS) + DAY_MS;
+    let chart = |since: i64, q: &HistoryQuery| HistoryQuery {
+        since_ms: Some(since - since.rem_euclid(DAY_MS)),
+        until_ms: Some(today_ends),
+        ..q.clone()
+    };
+    let everything = page(None, None, None);
+    for (name, query, stack) in [
+        (
+            "chart: last 90 days by type",
+            chart(now - 90 * DAY_MS, &everything),
+            ChartStack::InteractionType,
+        ),
+        (
+            "chart: last 90 days by outcome",
+            chart(now - 90 * DAY_MS, &everything),
+            ChartStack::Outcome,
+        ),
+        (
+            "chart: last year (longest) by outcome",
+            chart(now - 366 * DAY_MS, &everything),
+            ChartStack::Outcome,
+        ),
+        (
+            "chart: jane doe, last year",
+            chart(now - 366 * DAY_MS, &queries[3].1),
+            ChartStack::Outcome,
+        ),
+        (
+            "chart: participant Jane Doe, last year",
+            chart(now - 366 * DAY_MS, &queries[5].1),
+            ChartStack::InteractionType,
+        ),
+        (
+            "chart: handler + failed, last year",
+            chart(now - 366 * DAY_MS, &queries[7].1),
+            ChartStack::Outcome,
+        ),
+    ] {
+        let exact = ledger.per_day_exact(&query, 0, stack).expect("exact");
+        assert_eq!(
+            ledger.per_day(&query, 0, stack).expect("chart"),
+            exact,
+            "{name}: the summary counts what the rows say"
+        );
+        report(
+            name,
+            time(|| ledger.per_day(&query, 0, stack).expect("chart").len()),
+        );
+    }
+    // What the summary saves: the same as the first and the longest, counted from the rows.
+    report(
+        "chart from the rows: last 90 days",
+        time(|| {
+            ledger
+                .per_day_exact(
+                    &chart(now - 90 * DAY_MS, &everything),
+                    0,
+                    ChartStack::Outcome,
+                )
+                .expect("exact")
+                .len()
+        }),
     );
     ledger.close();
 }

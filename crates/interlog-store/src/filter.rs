@@ -28,6 +28,11 @@ pub(crate) const OUTCOME_SQL: &str = "CASE
     WHEN r.state = 'failed' THEN 'delivery_failed'
     ELSE 'pending' END";
 
+/// [`OUTCOME_SQL`] for the row alias `alias` (`old` in a trigger).
+pub(crate) fn outcome_sql(alias: &str) -> String {
+    OUTCOME_SQL.replace("r.", &format!("{alias}."))
+}
+
 /// What walks the rows of a page, newest first.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Driver {

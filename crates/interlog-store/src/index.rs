@@ -80,7 +80,8 @@ fn index(conn: &Connection, all: bool) -> Result<usize, StoreError> {
         }
         forget.execute([id])?;
     }
-    // The participant suggestions count a raise once, as it enters the index.
+    // The participant suggestions and the chart count a raise once, as it enters the index.
     crate::people::count_raises(conn, &moved)?;
+    crate::chart::count_moved(conn, &moved)?;
     Ok(ids.len())
 }

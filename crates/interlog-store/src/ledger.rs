@@ -13,7 +13,9 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::error::StoreError;
-use crate::model::{HistoryDetail, HistoryQuery, HistoryRow, LedgerWrite, Person};
+use crate::model::{
+    ChartStack, DayCount, HistoryDetail, HistoryQuery, HistoryRow, LedgerWrite, Person,
+};
 use crate::writer::Pending;
 use crate::{migrations, query, writer};
 
@@ -209,6 +211,33 @@ impl Ledger {
         self.inner.readers.with(|conn| query::count(conn, q, cap))
     }
 
+    /// How many rows `q` selects per day (local days, `utc_offset_minutes` east of UTC) and
+    /// `stack` value: the history's chart.
+    pub fn per_day(
+        &self,
+        q: &HistoryQuery,
+        utc_offset_minutes: i32,
+        stack: ChartStack,
+    ) -> Result<Vec<DayCount>, StoreError> {
+        self.inner
+            .readers
+            .with(|conn| crate::chart::per_day(conn, q, utc_offset_minutes, stack))
+    }
+
+    /// [`Ledger::per_day`] counted from the rows themselves, never from the chart's summary: to
+    /// check the summary against, in tests and the benchmark.
+    #[doc(hidden)]
+    pub fn per_day_exact(
+        &self,
+        q: &HistoryQuery,
+        utc_offset_minutes: i32,
+        stack: ChartStack,
+    ) -> Result<Vec<DayCount>, StoreError> {
+        self.inner
+            .readers
+            .with(|conn| crate::chart::per_day_exact(conn, q, utc_offset_minutes, stack))
+    }
+
     /// Whether retention has anything older than `cutoff_ms` to remove (see `retention.rs`).
     pub fn expiry_due(&self, cutoff_ms: i64) -> Result<bool, StoreError> {
         self.inner
@@ -333,7 +362,9 @@ impl ReadPool {
 }
 
 /// Read-only access to a ledger that another process (the running agent) may be writing: for
-/// `interlog history`. It never writes, migrates or indexes, so it cannot get in the writer's way.
+/// `interlog history`. It never writes or indexes, so it cannot get in the writer's way; the one
+/// exception is a file an older build left, which it first brings up to this build's schema (as
+/// the agent would at its start), since the queries read what the later steps add.
 pub struct HistoryReader {
     conn: Connection,
 }
@@ -342,7 +373,17 @@ impl HistoryReader {
     /// Opens an existing ledger read-only; a file from a newer build is refused (`TooNew`).
     pub fn open(path: &Path) -> Result<HistoryReader, StoreError> {
         let conn = open_reader(path)?;
-        migrations::check_supported(&conn)?;
+        if migrations::check_supported(&conn)? < migrations::SCHEMA_VERSION {
+            drop(conn);
+            let mut writer = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            writer.busy_timeout(BUSY_TIMEOUT)?;
+            migrations::migrate(&mut writer)?;
+            drop(writer);
+            return HistoryReader::open(path);
+        }
         Ok(HistoryReader { conn })
     }
 

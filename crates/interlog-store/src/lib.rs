@@ -11,6 +11,7 @@
 //!
 //! The crate never reads the clock: every timestamp is milliseconds since the epoch, given by the caller.
 
+mod chart;
 mod error;
 mod extract;
 mod filter;
@@ -28,8 +29,8 @@ pub use error::StoreError;
 pub use ledger::{HistoryReader, Ledger};
 pub use migrations::SCHEMA_VERSION;
 pub use model::{
-    HistoryDetail, HistoryOutcome, HistoryQuery, HistoryRow, LedgerWrite, Outcome, Person,
-    RaiseRecord, Resolution,
+    ChartStack, DayCount, HistoryDetail, HistoryOutcome, HistoryQuery, HistoryRow, LedgerWrite,
+    Outcome, Person, RaiseRecord, Resolution,
 };
 pub use query::explain;
 pub use seal::{Tampering, Verification};

@@ -210,6 +210,7 @@ const MIGRATIONS: &[&str] = &[
     crate::seal::V4_SEALS,
     V5_UNCONFIRMED_INDEX,
     V6_FILTERS,
+    crate::chart::V7_DAY_COUNTS,
 ];
 
 /// The step that starts the hash chain: what was finished before it is sealed in the same
@@ -218,6 +219,9 @@ const SEALS_VERSION: i64 = 4;
 
 /// The step that starts the people table, filled from the raises already indexed.
 const PEOPLE_VERSION: i64 = 6;
+
+/// The step that starts the chart's counts, from the raises already indexed.
+const CHART_VERSION: i64 = 7;
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -267,6 +271,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             tx.execute_batch(crate::people::PEOPLE_TABLE)?;
             tx.execute_batch(crate::retention::CHAIN_START_TABLE)?;
             crate::people::count_indexed(&tx)?;
+        }
+        if target == CHART_VERSION {
+            crate::chart::start_counts(&tx)?;
         }
         tx.pragma_update(None, "user_version", target)?;
         tx.commit()?;
@@ -362,5 +369,35 @@ mod tests {
             [],
         )
         .expect("fts integrity-check");
+    }
+
+    #[test]
+    fn the_history_reader_brings_an_older_file_up_to_date() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).expect("file");
+            conn.execute_batch(V1_LEDGER).expect("v1 schema");
+            conn.pragma_update(None, "user_version", 1).expect("v1");
+            conn.execute(
+                "INSERT INTO raises (raise_key, raised_at_ms, raiser_app, raiser_instance,
+                     request_uuid, intent, context, candidates, context_type, state, error)
+                 VALUES ('old', 1, 'crm', 'crm-1', 'req', 'CreateInteraction', '{}', '[]',
+                     'fdc3.interaction', 'failed', 'IntentDeliveryFailed')",
+                [],
+            )
+            .expect("v1 row");
+        }
+        // `interlog history --outcome delivery_failed` before the agent ever ran this build.
+        let reader = crate::HistoryReader::open(&path).expect("reader");
+        let q = crate::model::HistoryQuery {
+            outcomes: vec![crate::model::HistoryOutcome::DeliveryFailed],
+            ..crate::model::HistoryQuery::default()
+        };
+        let rows = reader.list(&q).expect("filtered list");
+        assert_eq!(rows.len(), 1);
+        assert!(!rows[0].resent);
+        let conn = Connection::open(&path).expect("file");
+        assert_eq!(check_supported(&conn).expect("version"), SCHEMA_VERSION);
     }
 }

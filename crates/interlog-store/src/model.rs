@@ -199,6 +199,28 @@ pub struct Person {
     pub exact: bool,
 }
 
+/// What the history's per-day chart stacks its bars by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ChartStack {
+    /// The interaction's type (`interactionType`); raises without one are stacked as "".
+    InteractionType,
+    /// The row's [`HistoryOutcome`].
+    Outcome,
+}
+
+/// How many of the rows a query selects were raised on one day, with one stack value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DayCount {
+    /// Days since 1970-01-01 in the caller's local time (see [`crate::Ledger::per_day`]).
+    pub day: i64,
+    /// The stack: an interaction type ("" for none) or an outcome's name.
+    pub key: String,
+    #[ts(type = "number")]
+    pub count: u64,
+}
+
 impl HistoryQuery {
     pub const DEFAULT_LIMIT: u32 = 200;
     pub const MAX_LIMIT: u32 = 1000;
@@ -258,6 +280,8 @@ pub struct HistoryRow {
     pub record_id: Option<String>,
     /// How it ended, or stands (derived from `state`, `result_status` and `error`).
     pub outcome: HistoryOutcome,
+    /// It was re-sent from the history (see [`HistoryDetail::resent_as`]).
+    pub resent: bool,
 }
 
 /// Everything stored about one raise.

@@ -14,14 +14,15 @@ fn row_columns() -> String {
     format!(
         "r.id, r.raise_key, r.raised_at_ms, r.intent, r.context_type,
     r.interaction_type, r.participants, r.description, r.raiser_app, r.raiser_instance, r.handler_app,
-    r.handler_instance, r.resolution, r.state, r.result_status, r.error, r.record_id, {OUTCOME_SQL}"
+    r.handler_instance, r.resolution, r.state, r.result_status, r.error, r.record_id, {OUTCOME_SQL},
+    EXISTS (SELECT 1 FROM resends s WHERE s.original_id = r.id)"
     )
 }
-const ROW_COLUMN_COUNT: usize = 18;
+const ROW_COLUMN_COUNT: usize = 19;
 
 /// The statement for one page: `columns` of the rows `driver` walks that meet `conditions` in the
 /// period (see [`Period::params`]), newest first.
-fn page_sql(driver: &Driver, conditions: &str, columns: &str) -> String {
+pub(crate) fn page_sql(driver: &Driver, conditions: &str, columns: &str) -> String {
     match driver {
         Driver::Newest => format!(
             "SELECT {columns} FROM raises r
@@ -157,29 +158,52 @@ where
     let Driver::Search(matcher) = &plan.driver else {
         return Ok(rows);
     };
-    let waiting: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM raises_unindexed WHERE id >= ?1 AND id < ?2)",
-        )?
-        .query_row([period.low_id, period.high_id], |r| r.get(0))?;
-    if !waiting {
-        return Ok(rows);
-    }
     // A row is in one half or the other, never both. When the page is full, only waiting rows
-    // newer than its last row can still make it. Waiting rows are few: all are looked at.
+    // newer than its last row can still make it.
     let full = usize::try_from(limit).unwrap_or(usize::MAX);
     let cutoff = match rows.last() {
         Some(last) if rows.len() >= full => last.id(),
         _ => i64::MIN,
     };
+    let waiting = waiting_rows(conn, plan, matcher, period, cutoff, columns, read)?;
+    if waiting.is_empty() {
+        return Ok(rows);
+    }
+    rows.extend(waiting);
+    rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id()));
+    rows.truncate(full);
+    Ok(rows)
+}
+
+/// `columns` (read by `read`) of the rows above id `above` in `period` that wait for the search
+/// index and match `matcher` and the plan's conditions. They are few: all are looked at.
+pub(crate) fn waiting_rows<T>(
+    conn: &Connection,
+    plan: &Plan,
+    matcher: &str,
+    period: &Period,
+    above: i64,
+    columns: &str,
+    read: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    let any: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM raises_unindexed WHERE id >= ?1 AND id < ?2)",
+        )?
+        .query_row([period.low_id, period.high_id], |r| r.get(0))?;
+    if !any {
+        return Ok(Vec::new());
+    }
+    let conditions = &plan.conditions;
     let mut one = conn.prepare_cached(&format!(
         "SELECT {columns} FROM raises r
          WHERE r.id = :id AND r.raised_at_ms >= :since AND r.raised_at_ms < :until {}",
         conditions.sql
     ))?;
+    let mut found = Vec::new();
     for id in unindexed_matches(conn, matcher, period.high_id)?
         .into_iter()
-        .filter(|&id| id > cutoff && id >= period.low_id)
+        .filter(|&id| id > above && id >= period.low_id)
     {
         let mut params: Vec<(&str, &dyn ToSql)> = vec![
             (":id", &id),
@@ -189,13 +213,11 @@ where
         for (name, value) in &conditions.params {
             params.push((name.as_str(), value));
         }
-        if let Some(found) = one.query_row(params.as_slice(), read).optional()? {
-            rows.push(found);
+        if let Some(row) = one.query_row(params.as_slice(), &read).optional()? {
+            found.push(row);
         }
     }
-    rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id()));
-    rows.truncate(full);
-    Ok(rows)
+    Ok(found)
 }
 
 /// What a page is ordered by: its rows' history ids.
@@ -218,7 +240,7 @@ impl HasId for i64 {
 /// What a query asks for, as the range of ids `[low_id, high_id)` to walk and the times each row
 /// there must fall in. "No bound" is a full-range number rather than a NULL test, so that every page
 /// runs the very same statement, with the bounds pushed into the primary-key (or FTS rowid) range scan.
-struct Period {
+pub(crate) struct Period {
     low_id: i64,
     high_id: i64,
     since_ms: i64,
@@ -231,7 +253,7 @@ impl Period {
     /// however many rows the ledger holds. Each row is still checked against the times, so a clock
     /// set back between two raises can at worst hide a raise at a period's edge, never show one from
     /// outside it.
-    fn of(conn: &Connection, q: &HistoryQuery) -> Result<Period, StoreError> {
+    pub(crate) fn of(conn: &Connection, q: &HistoryQuery) -> Result<Period, StoreError> {
         let mut first_at_or_after = conn.prepare_cached(
             "SELECT id FROM raises WHERE raised_at_ms >= ?1 ORDER BY raised_at_ms, id LIMIT 1",
         )?;
@@ -259,7 +281,7 @@ impl Period {
     }
 
     /// The bounds as the named parameters the list statements use, with the page size.
-    fn params<'a>(&'a self, limit: &'a i64) -> Vec<(&'a str, &'a dyn ToSql)> {
+    pub(crate) fn params<'a>(&'a self, limit: &'a i64) -> Vec<(&'a str, &'a dyn ToSql)> {
         vec![
             (":low", &self.low_id),
             (":high", &self.high_id),
@@ -269,7 +291,7 @@ impl Period {
         ]
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.low_id >= self.high_id || self.since_ms >= self.until_ms
     }
 }
@@ -387,11 +409,6 @@ pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<HistoryDetail>
         return Ok(None);
     };
     detail.seal = crate::seal::raise_seal(conn, id)?;
-    // A file an older build wrote, read before this one migrated it, has no links.
-    let linked = crate::migrations::has(conn, "resends")?;
-    if !linked {
-        return Ok(Some(detail));
-    }
     detail.resent_from = conn
         .prepare_cached("SELECT original_id FROM resends WHERE request_uuid = ?1")?
         .query_row([&detail.request_uuid], |r| r.get(0))
@@ -448,6 +465,7 @@ fn history_row(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
                 rusqlite::Error::FromSqlConversionFailure(17, Type::Text, text.into())
             })?
         },
+        resent: r.get(18)?,
     })
 }
 

@@ -2,7 +2,8 @@
 //! rows waiting for the search index and rows in it must answer alike.
 
 use interlog_store::{
-    HistoryOutcome, HistoryQuery, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution,
+    ChartStack, DayCount, HistoryOutcome, HistoryQuery, Ledger, LedgerWrite, Outcome, RaiseRecord,
+    Resolution,
 };
 use serde_json::{json, Value};
 
@@ -527,4 +528,231 @@ fn people_waiting_for_the_index_are_suggested_too() {
         waiting.people("zoë", 5).expect("people")[0].name.as_deref(),
         Some("Zoë Åberg")
     );
+}
+
+#[test]
+fn the_chart_counts_per_day_the_rows_the_list_selects() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let day = |day: i64, key: &str| DayCount {
+        day,
+        key: key.to_owned(),
+        count: 1,
+    };
+    for ledger in ledgers(dir.path()) {
+        // Raise i is at 00:00:01 UTC on day i.
+        let all = ledger.per_day(&q(), 0, ChartStack::Outcome).expect("chart");
+        let outcomes = [
+            "created",
+            "failed",
+            "created",
+            "rejected",
+            "cancelled",
+            "pending",
+            "timed_out",
+            "no_result",
+            "delivery_failed",
+            "updated",
+            "deleted",
+        ];
+        let expected: Vec<DayCount> = outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, k)| day(i as i64, k))
+            .collect();
+        assert_eq!(all, expected);
+
+        // An hour west of UTC, each raise is on the day before (the first before 1970).
+        let west = ledger
+            .per_day(&q(), -60, ChartStack::Outcome)
+            .expect("chart");
+        assert_eq!(
+            west.iter().map(|d| d.day).collect::<Vec<_>>(),
+            (-1..10).collect::<Vec<_>>()
+        );
+
+        let jane = HistoryQuery {
+            participants: v("Jane Doe"),
+            ..q()
+        };
+        assert_eq!(
+            ledger
+                .per_day(&jane, 0, ChartStack::InteractionType)
+                .expect("chart"),
+            vec![
+                day(0, "Call"),
+                day(2, "Email"),
+                day(6, "Call"),
+                day(9, "Meeting")
+            ]
+        );
+
+        // Text, filters and the period: the chart's total is the list's count.
+        for query in [
+            HistoryQuery {
+                search: Some("doe".into()),
+                ..q()
+            },
+            HistoryQuery {
+                search: Some("call".into()),
+                raisers: v("chat"),
+                ..q()
+            },
+            HistoryQuery {
+                since_ms: Some(2 * DAY),
+                until_ms: Some(8 * DAY),
+                outcomes: vec![HistoryOutcome::Created, HistoryOutcome::TimedOut],
+                ..q()
+            },
+        ] {
+            let chart = ledger
+                .per_day(&query, 0, ChartStack::InteractionType)
+                .expect("chart");
+            let total: u64 = chart.iter().map(|d| d.count).sum();
+            assert_eq!(
+                total,
+                ledger.count(&query, 1000).expect("count"),
+                "{query:?}"
+            );
+            assert!(total > 0, "{query:?} selects something");
+        }
+    }
+}
+
+/// The chart's summary (kept by the indexer) against the rows themselves: raises indexed while in
+/// flight and finished later, raises still waiting, local days east and west of UTC (whole and
+/// half hours), type and outcome filters, and retention taking raises out.
+#[test]
+fn the_charts_summary_counts_what_the_rows_say() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("chart.db");
+    let ledger = Ledger::open(&path).expect("open");
+    const HOUR: i64 = 3_600_000;
+    let kinds = ["Call", "Email", "Meeting", "Instant Message"];
+    let start = 20_000 * DAY; // 2024-10-04
+    let raise = |i: i64| {
+        let key = format!("c{i}");
+        // Every 7 hours and a bit: all hours of the day, over about 4 months.
+        let at = start + i * (7 * HOUR + 1_234);
+        let mut context = json!({"type": "fdc3.interaction", "participants": {"type": "fdc3.contactList", "contacts": []},
+            "timeRange": {"type": "fdc3.timeRange", "startTime": "2024-10-04T09:00:00Z"}, "description": key});
+        if i % 9 != 0 {
+            context["interactionType"] = json!(kinds[(i % 4) as usize]);
+        }
+        LedgerWrite::Raised(RaiseRecord {
+            raise_key: key.clone(),
+            raised_at_ms: at,
+            raiser_app: "chat".into(),
+            raiser_instance: "chat-1".into(),
+            request_uuid: format!("req-{key}"),
+            intent: Some("CreateInteraction".into()),
+            context,
+            target: None,
+            candidates: json!([]),
+        })
+    };
+    let finish = |i: i64| -> Vec<LedgerWrite> {
+        let key = format!("c{i}");
+        let at = start + i * (7 * HOUR + 1_234) + 5;
+        let outcome = match i % 5 {
+            0 => Outcome::Error("IntentDeliveryFailed".into()),
+            1 => Outcome::Context(json!({"type": "fdc3.transactionResult", "status": "Created"})),
+            2 => Outcome::Context(json!({"type": "fdc3.transactionResult", "status": "Failed"})),
+            3 => Outcome::Error("UserCancelledResolution".into()),
+            _ => Outcome::Void,
+        };
+        vec![
+            LedgerWrite::Resolved {
+                raise_key: key.clone(),
+                at_ms: at,
+                resolution: Resolution::UserChoice,
+                handler_app: Some("crm".into()),
+                handler_instance: Some("crm-1".into()),
+            },
+            LedgerWrite::Completed {
+                raise_key: key,
+                at_ms: at + 1,
+                outcome,
+            },
+        ]
+    };
+    // 400 raises; every third one is left in flight, so the indexer moves many of them unfinished.
+    for i in 0..400 {
+        ledger.write_blocking(raise(i)).expect("raise");
+        if i % 3 != 0 {
+            for w in finish(i) {
+                ledger.write_blocking(w).expect("finish");
+            }
+        }
+    }
+    let queries = || {
+        let d = |days: i64| Some(start + days * DAY);
+        vec![
+            q(),
+            HistoryQuery {
+                since_ms: d(10),
+                until_ms: d(40),
+                ..q()
+            },
+            HistoryQuery {
+                since_ms: d(3).map(|t| t - 330 * 60_000),
+                interaction_types: vec!["Call".into(), "Meeting".into()],
+                ..q()
+            },
+            HistoryQuery {
+                outcomes: vec![HistoryOutcome::Created, HistoryOutcome::Pending],
+                until_ms: d(90),
+                ..q()
+            },
+        ]
+    };
+    let check = |ledger: &Ledger, when: &str| {
+        for query in queries() {
+            for offset in [0, 60, -300, 330, -570] {
+                for stack in [ChartStack::InteractionType, ChartStack::Outcome] {
+                    let summary = ledger.per_day(&query, offset, stack).expect("chart");
+                    let exact = ledger.per_day_exact(&query, offset, stack).expect("exact");
+                    assert!(!exact.is_empty(), "{when}: {query:?} selects something");
+                    assert_eq!(
+                        summary, exact,
+                        "{when}: {query:?}, offset {offset}, {stack:?}"
+                    );
+                }
+            }
+        }
+    };
+    check(&ledger, "some in flight");
+    // The ones in flight end: those the indexer counted as pending move to their outcome.
+    for i in (0..400).filter(|i| i % 3 == 0 && i % 2 == 0) {
+        for w in finish(i) {
+            ledger.write_blocking(w).expect("finish");
+        }
+    }
+    check(&ledger, "most finished");
+    // Closed and opened: every raise indexed, the open ones re-counted.
+    ledger.close();
+    drop(ledger);
+    let ledger = Ledger::open(&path).expect("reopen");
+    check(&ledger, "reopened");
+    let total = |ledger: &Ledger| -> u64 {
+        ledger
+            .per_day(&q(), 0, ChartStack::Outcome)
+            .expect("chart")
+            .iter()
+            .map(|d| d.count)
+            .sum()
+    };
+    assert_eq!(total(&ledger), 400);
+    // Retention takes out what was sealed in the first 60 days (the chain is cut from its start).
+    while ledger.expiry_due(start + 60 * DAY).expect("due") {
+        ledger
+            .write_blocking(LedgerWrite::Expire {
+                before_ms: start + 60 * DAY,
+                max_rows: 50,
+                at_ms: start + 200 * DAY,
+            })
+            .expect("expire");
+    }
+    check(&ledger, "after retention");
+    let left = total(&ledger);
+    assert!(left < 300, "retention removed raises: {left} left");
 }

@@ -195,17 +195,19 @@ fn rows_finished_before_the_chain_existed_are_sealed_once_by_the_migration() {
     edit(
         &path,
         "DROP TABLE seals; DROP TABLE people; DROP TABLE resends; DROP TABLE chain_start;
-         DROP INDEX raises_unsettled; PRAGMA user_version = 3;",
+         DROP INDEX raises_unsettled; DROP TRIGGER day_counts_delete;
+         DROP TRIGGER day_counts_update; DROP TABLE day_counts; PRAGMA user_version = 3;",
     );
+    // `interlog history` run before the agent ran this build brings the file up to date first.
     let reader = HistoryReader::open(&path).expect("reader");
     assert!(reader
         .detail(1)
-        .expect("detail of an unchained file")
+        .expect("detail of a file the reader migrated")
         .expect("row")
         .seal
-        .is_none());
+        .is_some());
     drop(reader);
-    Ledger::open(&path).expect("migrates").close();
+    Ledger::open(&path).expect("opens").close();
     let v = verify(&path);
     assert_eq!(v.problem, None, "{v:?}");
     assert_eq!(v.seals, 4);

@@ -80,6 +80,7 @@ impl Bridge {
                 let Some(window) = app.get_webview_window(&label) else {
                     break;
                 };
+                tracing::trace!(window = %label, conn = conn.0, kind = %msg["type"], "agent → page");
                 // JSON is a JavaScript expression; the page's deliver function is not writable.
                 let script = format!("window.__interlogDeliver&&window.__interlogDeliver({msg})");
                 if let Err(e) = window.eval(script) {
@@ -109,6 +110,7 @@ impl Bridge {
         if kind.starts_with("WCP") {
             return Err(PageMessageError::Handshake(kind.to_owned()));
         }
+        tracing::trace!(conn = self.conn.0, kind, "page → agent");
         let place = self
             .places
             .clone()

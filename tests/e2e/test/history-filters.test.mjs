@@ -142,10 +142,15 @@ test('the detail shows the timeline; an unconfirmed interaction is re-sent to an
   const resentId = Number(await link.getAttribute('data-raise-id'));
   assert.ok(resentId > originalId, `re-sent as #${resentId}`);
   await shot('resent-link');
-  await link.click();
+  // The list marks the original as re-sent.
+  await until('the re-sent marker', async () => (await browser.$(`.history-row[data-id="${originalId}"] .resent-marker`)).isExisting());
+  // The detail is drawn again as the re-send goes on: the link clicked is the one on screen.
   await until('the re-send links back', async () => {
-    const back = await browser.$('.timeline .resend-link');
-    return (await back.isExisting()) && Number(await back.getAttribute('data-raise-id')) === originalId;
+    const l = await browser.$('.timeline .resend-link');
+    if (!(await l.isExisting())) return false;
+    const to = Number(await l.getAttribute('data-raise-id'));
+    if (to === resentId) await l.click().catch(() => {});
+    return to === originalId;
   });
   // Confirmed by Harbor (the command line sees it as the history does).
   const confirmed = await until('Harbor confirmed the re-send', async () => {
@@ -165,4 +170,73 @@ test('export of a filter writes what `interlog history --json` lists for it', ()
   assert.deepEqual(exported.map(r => r.id), listed.map(r => r.id));
   // A folder that cannot be written: a clear error, nothing half-written.
   assert.throws(() => cli('export', '--output', path.join(work, 'no-such-dir', 'x.csv'), ...filter), /no-such-dir|No such file/);
+});
+
+test('the chart shows the days; picking one filters the list to it; the window exports the rows shown', async () => {
+  await switchToUrl(browser, 'the history window', ownPage('index.html'));
+  await (await browser.$('#filter-clear')).click();
+  await until('no chips', async () => (await chipTexts()).length === 0);
+  const all = await until('every row', async () => {
+    const rows = await rowTexts();
+    return rows.length >= 5 ? rows : null;
+  });
+  // Every seeded raise was made today: today's bar holds them all.
+  const today = await browser.execute(() => {
+    const d = new Date();
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  });
+  await until('the chart counts every row', async () => Number(await (await browser.$('#chart')).getAttribute('data-total')) === all.length);
+  const bar = await browser.$(`#chart g.chart-day[data-day="${today}"]`);
+  assert.match(await bar.getAttribute('aria-label'), new RegExp(`: ${all.length} interactions$`));
+  assert.ok((await browser.$$(`#chart g.chart-day[data-day="${today}"] rect.chart-bar`)).length >= 1, "today's bar is drawn");
+
+  // Stacked by outcome, the legend names them.
+  for (const b of await browser.$$('#chart .chart-stack')) if ((await b.getAttribute('data-stack')) === 'outcome') await b.click();
+  await until('the outcome legend', async () => {
+    const keys = [];
+    for (const k of await browser.$$('#chart .chart-key')) keys.push(await k.getProperty('textContent'));
+    return keys.includes('Created') && keys.includes('Delivery failed');
+  });
+
+  // A day picked: its chip; picked again: gone.
+  await browser.execute(day => document.querySelector(`#chart g.chart-day[data-day="${day}"]`).dispatchEvent(new MouseEvent('click', { bubbles: true })), today);
+  await until('the day chip', async () => (await chipTexts()).some(t => t.startsWith('Raised on: ')));
+  assert.equal((await rowTexts()).length, all.length, 'every row was raised today');
+  await shot('chart-day');
+
+  // Export of the rows shown (today, Created), from the window, as JSON Lines.
+  await (await browser.$('#filter-field')).selectByAttribute('value', 'outcomes');
+  await (await browser.$('#filter-choice')).selectByAttribute('value', 'created');
+  await (await browser.$('#filter-add')).click();
+  await until('the outcome chip', async () => (await chipTexts()).includes('Outcome: Created'));
+  await (await browser.$('#export')).click();
+  const dialog = await browser.$('dialog.export-dialog');
+  await until('the export dialog', () => dialog.isDisplayed());
+  await (await dialog.$('input[value="jsonl"]')).click();
+  const pathInput = await dialog.$('.export-path');
+  await until('a suggested file name', async () => /interlog-history-.*\.jsonl$/.test(await pathInput.getValue()));
+  const file = path.join(work, 'window-export.jsonl');
+  await pathInput.setValue(file);
+  await (await dialog.$('.export-start')).click();
+  const status = await until('the export done', async () => {
+    const s = await dialog.$('.export-status.ok');
+    return (await s.isExisting()) ? s.getProperty('textContent') : null;
+  });
+  await shot('export-done');
+  const listed = cli('history', '--json', '--outcome', 'created').trim().split('\n').filter(Boolean).map(l => JSON.parse(l));
+  const exported = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(l => JSON.parse(l));
+  assert.ok(listed.length >= 4, `${listed.length} created`);
+  assert.deepEqual(exported, listed);
+  assert.match(status, new RegExp(`^${listed.length} interactions written to .*window-export\\.jsonl$`));
+
+  // A folder that cannot be written: said in the dialog, nothing written.
+  await pathInput.setValue(path.join(work, 'no-such-dir', 'x.jsonl'));
+  await (await dialog.$('.export-start')).click();
+  const failure = await until('the export error', async () => {
+    const s = await dialog.$('.export-status.fail');
+    return (await s.isExisting()) ? s.getProperty('textContent') : null;
+  });
+  assert.match(failure, /^Cannot export: cannot write .*no-such-dir/);
+  assert.equal(fs.existsSync(path.join(work, 'no-such-dir')), false);
+  await (await dialog.$('.export-close')).click();
 });

@@ -25,9 +25,12 @@ export function formatIso(value: string): string {
   return Number.isNaN(ms) ? value : formatDateTime(ms);
 }
 
-/** "+1 234 ms" style delta. */
+/** A delta as "+852 ms", "+1.06 s", "+2 min 3 s" or "+1 h 5 min". */
 export function formatDelta(ms: number): string {
   const sign = ms < 0 ? '−' : '+';
   const abs = Math.abs(Math.round(ms));
-  return `${sign}${abs.toLocaleString('en-US').replace(/,/g, '\u202f')} ms`;
+  if (abs < 1_000) return `${sign}${abs} ms`;
+  if (abs < 60_000) return `${sign}${(abs / 1_000).toFixed(abs < 10_000 ? 2 : 1)} s`;
+  if (abs < 3_600_000) return `${sign}${Math.floor(abs / 60_000)} min ${Math.floor((abs % 60_000) / 1_000)} s`;
+  return `${sign}${Math.floor(abs / 3_600_000)} h ${Math.floor((abs % 3_600_000) / 60_000)} min`;
 }

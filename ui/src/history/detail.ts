@@ -100,7 +100,7 @@ function step(label: string, at: number | null, raisedAt: number, what: Child | 
     el('span', { class: 'timeline-dot', attrs: { 'aria-hidden': 'true' } }),
     el('span', { class: 'timeline-label', text: label }),
     el('span', { class: 'timeline-time mono', text: at === null ? '—' : formatTimeOfDay(at), title: at === null ? '' : formatDateTime(at, true) }),
-    el('span', { class: 'timeline-delta mono', text: at !== null && at !== raisedAt ? `+${formatDelta(at - raisedAt)}` : '' }),
+    el('span', { class: 'timeline-delta mono', text: at !== null && at !== raisedAt ? formatDelta(at - raisedAt) : '' }),
     el('div', { class: 'timeline-what' }, [what]),
   ]);
 }

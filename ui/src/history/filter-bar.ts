@@ -3,7 +3,7 @@
 import { type HistoryRow, type Person, historyPeople } from '../ipc';
 import { el } from '../common/dom';
 import { debounce } from '../common/text';
-import { FIELD_LABELS, type FilterField, type Filters, OUTCOMES, chips, isEmpty, noFilters, withFilter, withoutFilter } from './filters';
+import { FIELD_LABELS, type FilterField, type Filters, MENU_FIELDS, OUTCOMES, chips, isEmpty, noFilters, withFilter, withoutFilter } from './filters';
 import { PERIODS } from './period';
 
 /** The interaction types FDC3 names in its examples, offered before any are in the ledger. */
@@ -39,7 +39,7 @@ export class FilterBar {
   constructor(root: HTMLElement, private readonly searchInput: HTMLInputElement, private readonly host: FilterBarHost) {
     this.chipList = el('ul', { class: 'filter-chips', id: 'filter-chips', attrs: { 'aria-label': 'Filters in force' } });
     this.field = el('select', { class: 'filter-field', id: 'filter-field', attrs: { 'aria-label': 'Add a filter on' } });
-    this.field.append(new Option('Add filter…', ''), ...(Object.keys(FIELD_LABELS) as FilterField[]).map((f) => new Option(FIELD_LABELS[f], f)));
+    this.field.append(new Option('Add filter…', ''), ...MENU_FIELDS.map((f) => new Option(FIELD_LABELS[f], f)));
     this.value = el('input', { class: 'filter-value', id: 'filter-value', attrs: { type: 'text', list: 'filter-values', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Filter value' } });
     this.values = el('datalist', { id: 'filter-values' });
     this.choice = el('select', { class: 'filter-choice', id: 'filter-choice', attrs: { 'aria-label': 'Filter value' } });

@@ -11,9 +11,11 @@ export interface Filters {
   outcomes: HistoryOutcome[];
   /** When the interaction itself happened (its timeRange), as a named period. */
   happened: PeriodId;
+  /** The local day it was raised on (`YYYY-MM-DD`), picked in the chart; null for any. */
+  day: string | null;
 }
 
-export type FilterField = 'interactionTypes' | 'participants' | 'raisers' | 'handlers' | 'outcomes' | 'happened';
+export type FilterField = 'interactionTypes' | 'participants' | 'raisers' | 'handlers' | 'outcomes' | 'happened' | 'day';
 
 export const FIELD_LABELS: Record<FilterField, string> = {
   interactionTypes: 'Type',
@@ -22,7 +24,11 @@ export const FIELD_LABELS: Record<FilterField, string> = {
   handlers: 'Handler',
   outcomes: 'Outcome',
   happened: 'Happened',
+  day: 'Raised on',
 };
+
+/** The fields the "Add filter…" menu offers (a day is picked in the chart). */
+export const MENU_FIELDS: readonly FilterField[] = ['interactionTypes', 'participants', 'raisers', 'handlers', 'outcomes', 'happened'];
 
 /** Every outcome, in the order the menu lists them, with the words the chips show. */
 export const OUTCOMES: readonly { id: HistoryOutcome; label: string }[] = [
@@ -47,7 +53,7 @@ function isOutcome(value: unknown): value is HistoryOutcome {
 }
 
 export function noFilters(): Filters {
-  return { interactionTypes: [], participants: [], raisers: [], handlers: [], outcomes: [], happened: 'all' };
+  return { interactionTypes: [], participants: [], raisers: [], handlers: [], outcomes: [], happened: 'all', day: null };
 }
 
 export function isEmpty(f: Filters): boolean {
@@ -72,6 +78,7 @@ export function chips(f: Filters): Chip[] {
   add('handlers', f.handlers);
   add('outcomes', f.outcomes, (v) => outcomeLabel(v as HistoryOutcome));
   if (f.happened !== 'all') add('happened', [f.happened], (v) => periodLabel(v as PeriodId).toLowerCase());
+  if (f.day !== null) add('day', [f.day], dayLabel);
   return list;
 }
 
@@ -80,6 +87,7 @@ export function withFilter(f: Filters, field: FilterField, value: string): Filte
   const v = value.trim();
   if (v === '') return f;
   if (field === 'happened') return isPeriodId(v) ? { ...f, happened: v } : f;
+  if (field === 'day') return isDay(v) ? { ...f, day: v } : f;
   if (field === 'outcomes') return isOutcome(v) && !f.outcomes.includes(v) ? { ...f, outcomes: [...f.outcomes, v] } : f;
   const list = f[field];
   return list.some((x) => x.toLowerCase() === v.toLowerCase()) ? f : { ...f, [field]: [...list, v] };
@@ -87,6 +95,7 @@ export function withFilter(f: Filters, field: FilterField, value: string): Filte
 
 export function withoutFilter(f: Filters, field: FilterField, value: string): Filters {
   if (field === 'happened') return { ...f, happened: 'all' };
+  if (field === 'day') return { ...f, day: null };
   if (field === 'outcomes') return { ...f, outcomes: f.outcomes.filter((x) => x !== value) };
   return { ...f, [field]: f[field].filter((x) => x !== value) };
 }
@@ -113,6 +122,31 @@ export function queryFields(f: Filters, now: Date): {
   };
 }
 
+/** A local date as `YYYY-MM-DD`. */
+export function isDay(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (m === null) return false;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return d.getFullYear() === Number(m[1]) && d.getMonth() === Number(m[2]) - 1 && d.getDate() === Number(m[3]);
+}
+
+/** The local day `date` falls on, as `YYYY-MM-DD`. */
+export function dayOf(date: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** Raise times on the local day `day` (`YYYY-MM-DD`), midnight to midnight. */
+export function dayRange(day: string): { sinceMs: number; untilMs: number } {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return { sinceMs: new Date(y, m - 1, d).getTime(), untilMs: new Date(y, m - 1, d + 1).getTime() };
+}
+
+function dayLabel(day: string): string {
+  const { sinceMs } = dayRange(day);
+  return new Date(sinceMs).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+}
+
 const STORAGE_KEY = 'interlog.history.filters';
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : []);
@@ -130,6 +164,7 @@ export function loadFilters(storage: Storage = localStorage): Filters {
       handlers: strings(r['handlers']),
       outcomes: Array.isArray(r['outcomes']) ? r['outcomes'].filter(isOutcome) : [],
       happened: typeof r['happened'] === 'string' && isPeriodId(r['happened']) ? r['happened'] : 'all',
+      day: typeof r['day'] === 'string' && isDay(r['day']) ? r['day'] : null,
     };
   } catch {
     return noFilters();

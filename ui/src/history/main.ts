@@ -6,7 +6,9 @@ import { countText } from './format';
 import { type DetailActions, openDetails, renderDetail, renderDetailPlaceholder, restoreDetails } from './detail';
 import { PERIODS, isPeriodId, periodLabel } from './period';
 import { FilterBar } from './filter-bar';
-import { type Filters, isEmpty, loadFilters, saveFilters } from './filters';
+import { type Filters, isEmpty, loadFilters, saveFilters, withFilter, withoutFilter } from './filters';
+import { HistoryChart } from './chart';
+import { ExportDialog } from './export-dialog';
 import { setupSearch } from './search';
 import { HistoryStore, type RowsChange } from './store';
 import { HistoryTable } from './table';
@@ -52,6 +54,7 @@ function renderRows(rows: HistoryRow[], change: RowsChange): void {
     selectedRowJson = json;
   }
   if (change === 'search') tablePane.scrollTop = 0;
+  if (change !== 'more') chart?.refresh(change === 'search');
   const period = store.period === 'all' ? null : periodLabel(store.period);
   const matching = store.search !== null || !isEmpty(store.filters) || store.unconfirmed;
   // The rows shown until the count comes (a page that is not full is all there is).
@@ -99,6 +102,7 @@ async function showCount(matching: boolean, period: string | null): Promise<void
 }
 
 let filterBar: FilterBar | null = null;
+let chart: HistoryChart | null = null;
 
 function setFilters(next: Filters): void {
   saveFilters(next);
@@ -279,6 +283,16 @@ async function start(): Promise<void> {
   });
   clearSearch = setupSearch(searchInput, (search) => void store.setSearch(search), () => filterBar?.takeSearchAsPerson() ?? false);
   setupPeriod();
+  chart = new HistoryChart(byId('chart'), {
+    query: () => store.chartQuery(),
+    pickedDay: () => store.filters.day,
+    pickDay: (day) => setFilters(day === null ? withoutFilter(store.filters, 'day', '') : withFilter(store.filters, 'day', day)),
+    reportError: (err, what) => reportError(err, what),
+  });
+  new ExportDialog(byId<HTMLButtonElement>('export'), {
+    query: () => store.currentQuery(0),
+    describe: () => countLabel.textContent ?? '',
+  });
   void watchLedgerHealth();
   document.addEventListener('keydown', onKeyDown);
   tablePane.addEventListener('scroll', maybeLoadMore, { passive: true });

@@ -1,7 +1,7 @@
 // The current history query: rows loaded so far, keyset paging, live refresh.
 // Responses that arrive after the query changed are dropped.
 import { type HistoryQuery, type HistoryRow, historyList } from '../ipc';
-import { type Filters, noFilters, queryFields } from './filters';
+import { type Filters, dayRange, noFilters, queryFields } from './filters';
 import { type PeriodId, type TimeRange, periodRange } from './period';
 
 export const PAGE_SIZE = 100;
@@ -65,6 +65,12 @@ export class HistoryStore {
     await this.fetchTop(PAGE_SIZE, 'search');
   }
 
+  /** The query for the chart: the rows as shown, every day of the period (not only the day picked). */
+  chartQuery(): HistoryQuery {
+    const now = new Date();
+    return { ...this.currentQuery(0), ...periodRange(this.period, now), ...queryFields(this.filters, now) };
+  }
+
   /** The query for the rows as shown (the count line counts it; export writes it). */
   currentQuery(limit: number): HistoryQuery {
     return { search: this.search, limit, beforeId: null, ...this.range, unconfirmed: this.unconfirmed, ...this.filterFields };
@@ -110,7 +116,7 @@ export class HistoryStore {
   private async fetchTop(limit: number, change: RowsChange): Promise<void> {
     const generation = ++this.generation;
     const now = new Date();
-    const range = periodRange(this.period, now);
+    const range = raisedRange(this.period, this.filters, now);
     const filterFields = queryFields(this.filters, now);
     try {
       const rows = await historyList({ search: this.search, limit, beforeId: null, ...range, unconfirmed: this.unconfirmed, ...filterFields });
@@ -125,4 +131,15 @@ export class HistoryStore {
       if (generation === this.generation) this.listener.onError(err, 'Could not load the history');
     }
   }
+}
+
+/** When the rows were raised: the period, narrowed to the day picked in the chart, if any. */
+export function raisedRange(period: PeriodId, filters: Filters, now: Date): TimeRange {
+  const range = periodRange(period, now);
+  if (filters.day === null) return range;
+  const day = dayRange(filters.day);
+  return {
+    sinceMs: range.sinceMs === null ? day.sinceMs : Math.max(range.sinceMs, day.sinceMs),
+    untilMs: range.untilMs === null ? day.untilMs : Math.min(range.untilMs, day.untilMs),
+  };
 }

@@ -82,7 +82,11 @@ resultStatus: string | null, error: string | null, recordId: string | null,
 /**
  * How it ended, or stands (derived from `state`, `result_status` and `error`).
  */
-outcome: HistoryOutcome, };
+outcome: HistoryOutcome, 
+/**
+ * It was re-sent from the history (see [`HistoryDetail::resent_as`]).
+ */
+resent: boolean, };
 
 export type HistoryDetail = { row: HistoryRow, context: unknown, target: unknown | null, candidates: unknown, 
 /**
@@ -101,6 +105,24 @@ resentFrom: number | null,
  * The raises that re-sent this one (history ids, oldest first).
  */
 resentAs: Array<number>, };
+
+export type ChartStack = "interactionType" | "outcome";
+
+export type DayCount = { 
+/**
+ * Days since 1970-01-01 in the caller's local time (see [`crate::Ledger::per_day`]).
+ */
+day: number, 
+/**
+ * The stack: an interaction type ("" for none) or an outcome's name.
+ */
+key: string, count: number, };
+
+export type ExportFormat = "csv" | "jsonl";
+
+export type ExportProgress = { written: number, total: number, };
+
+export type ExportDone = { path: string, written: number, };
 
 export type RaiserRef = { appId: string, title: string, instanceId: string, };
 

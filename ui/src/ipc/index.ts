@@ -1,8 +1,13 @@
 // The only module that talks to Tauri. Everything else goes through these
 // typed functions, so the contract with the Rust side lives in one place.
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
+  ChartStack,
+  DayCount,
+  ExportDone,
+  ExportFormat,
+  ExportProgress,
   HistorySearch,
   LauncherView,
   OwnWindow,
@@ -75,6 +80,34 @@ export function historyCount(query: HistoryQuery): Promise<number> {
 /** Re-sends an unconfirmed interaction from Interlog's window (the resolver offers every handler). */
 export function historyResend(id: number): Promise<RaiseExampleResult> {
   return call<RaiseExampleResult>('history_resend', { id });
+}
+
+/** How many rows the query selects per local day (the chart), stacked by type or outcome. */
+export function historyChart(query: HistoryQuery, stack: ChartStack): Promise<DayCount[]> {
+  // getTimezoneOffset is minutes west of UTC; the store takes minutes east.
+  return call<DayCount[]>('history_chart', { query, utcOffsetMinutes: -new Date().getTimezoneOffset(), stack });
+}
+
+/** Writes every row the query selects to `path`; `onProgress` is told as it goes. */
+export function historyExport(query: HistoryQuery, format: ExportFormat, path: string, onProgress: (p: ExportProgress) => void): Promise<ExportDone> {
+  const channel = new Channel<ExportProgress>();
+  channel.onmessage = onProgress;
+  return call<ExportDone>('history_export', { query, format, path, onProgress: channel });
+}
+
+/** Stops the export running (nothing is written). False when none runs. */
+export function historyExportCancel(): Promise<boolean> {
+  return call<boolean>('history_export_cancel', {});
+}
+
+/** Where an export goes unless the user says otherwise (downloads folder, dated name). */
+export function historyExportSuggest(format: ExportFormat): Promise<string> {
+  return call<string>('history_export_suggest', { format });
+}
+
+/** The desktop's save dialog, starting at `path`: the path chosen, or null. */
+export function historyExportChoose(path: string): Promise<string | null> {
+  return call<string | null>('history_export_choose', { path });
 }
 
 /** The count above which `historyCount` stops counting. */

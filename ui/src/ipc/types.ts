@@ -6,6 +6,11 @@ import type { CommandError, HistoryRow, RaisedExample } from './generated';
 export type {
   AppKind,
   ChannelBadge,
+  ChartStack,
+  DayCount,
+  ExportDone,
+  ExportFormat,
+  ExportProgress,
   HistorySearch,
   LauncherApp,
   LauncherInstance,
