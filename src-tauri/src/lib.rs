@@ -14,6 +14,7 @@ pub mod headless;
 pub mod hosted;
 pub mod launcher;
 pub mod remembered;
+pub mod retention;
 pub mod samples;
 pub mod signals;
 pub mod sources;
@@ -45,6 +46,8 @@ pub struct DesktopState {
     pub data_dir: std::path::PathBuf,
     /// The history window's export, while one runs.
     pub exports: window_export::Exports,
+    /// How long records are kept (the settings window changes it).
+    pub retention: interlog_server::retention::Retention,
 }
 
 impl DesktopState {
@@ -54,6 +57,7 @@ impl DesktopState {
         DesktopState {
             handle: running.handle.clone(),
             icons: IconCache::fetch_in_background(running.icon_urls.clone()),
+            retention: running.retention.clone(),
             source_problems: Mutex::new(running.directory_problems.clone()),
             running: Mutex::new(Some(running)),
             sources: Arc::new(DirectorySources::new(
@@ -105,6 +109,9 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         sources::sources_remove,
         remembered::remembered_list,
         remembered::remembered_remove,
+        retention::retention_view,
+        retention::retention_preview,
+        retention::retention_set,
         hosted::commands::hosted_post,
         hosted::commands::hosted_close,
     ])

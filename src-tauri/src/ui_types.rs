@@ -14,6 +14,7 @@ use ts_rs::{Config, TS};
 use crate::commands::{CommandError, RaisedExample};
 use crate::export::Format as ExportFormat;
 use crate::launcher::{AppKind, ChannelBadge, LauncherApp, LauncherInstance, LauncherView};
+use crate::retention::RetentionView;
 use crate::sources::{SourceCheck, SourcesView};
 use crate::window_export::{ExportDone, ExportProgress};
 use crate::windows::{HistorySearch, OwnWindow};
@@ -53,6 +54,7 @@ pub fn typescript() -> String {
         SourcesView::decl(&cfg),
         SourceCheck::decl(&cfg),
         RememberedChoice::decl(&cfg),
+        RetentionView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/ui_types.rs: do not edit.\n\

@@ -150,6 +150,8 @@ pub struct RunningAgent {
     pub directory_problems: Vec<String>,
     /// The directory apps' http(s) icons, for a UI to fetch ([`icons::IconCache`]).
     pub icon_urls: Vec<String>,
+    /// How long records are kept, changeable while the agent runs.
+    pub retention: retention::Retention,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
 }
@@ -204,7 +206,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
         web: None,
     };
     let handle = AgentHandle::spawn(agent, ledger, launcher, config.max_queued_bytes);
-    retention::spawn(handle.ledger().clone(), config.retention_days);
+    let retention = retention::spawn(handle.ledger().clone(), config.retention_days);
     disk_guard::spawn(
         handle.clone(),
         config.data_dir.clone(),
@@ -274,6 +276,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
         discovery,
         directory_problems,
         icon_urls,
+        retention,
         shutdown: Some(shutdown_tx),
         server,
     })

@@ -97,6 +97,13 @@ impl OutboxReceiver {
         Some(out)
     }
 
+    /// The next thing to send if one is queued already, without waiting (to send a burst at once).
+    pub fn try_recv(&mut self) -> Option<Outgoing> {
+        let (out, size) = self.rx.try_recv().ok()?;
+        self.shared.queued.fetch_sub(size, Ordering::AcqRel);
+        Some(out)
+    }
+
     /// A handle that completes once the agent has given up on this connection.
     pub fn kicked(&self) -> Kicked {
         Kicked(self.shared.clone())

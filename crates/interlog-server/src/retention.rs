@@ -14,20 +14,50 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(600);
 const BETWEEN_BATCHES: Duration = Duration::from_millis(250);
 const DAY_MS: i64 = 86_400_000;
 
-/// Starts the retention task for `days` (none: keep everything, no task).
-pub fn spawn(ledger: Ledger, days: Option<u32>) {
-    let Some(days) = days else {
-        return;
-    };
+/// How long records are kept, as the running agent applies it: read and changed (the settings
+/// window) while it runs.
+#[derive(Clone)]
+pub struct Retention {
+    days: tokio::sync::watch::Sender<Option<u32>>,
+}
+
+impl Retention {
+    /// Days records are kept (none: forever).
+    pub fn days(&self) -> Option<u32> {
+        *self.days.borrow()
+    }
+
+    /// Keeps records `days` (none: forever) from now on; expired ones go at once. Zero is refused
+    /// by the caller (it would remove everything).
+    pub fn set(&self, days: Option<u32>) {
+        self.days.send_replace(days);
+    }
+}
+
+/// Starts the retention task, keeping records `days` (none: forever) until told otherwise.
+pub fn spawn(ledger: Ledger, days: Option<u32>) -> Retention {
+    let (tx, mut rx) = tokio::sync::watch::channel(days);
     tokio::spawn(async move {
         loop {
-            let cutoff = crate::runtime::now_ms() - i64::from(days) * DAY_MS;
-            if let Err(e) = expire(&ledger, cutoff).await {
-                tracing::warn!(error = %e, "retention could not remove expired records");
+            let days = *rx.borrow_and_update();
+            if let Some(days) = days {
+                let cutoff = crate::runtime::now_ms() - i64::from(days) * DAY_MS;
+                if let Err(e) = expire(&ledger, cutoff).await {
+                    tracing::warn!(error = %e, "retention could not remove expired records");
+                }
             }
-            tokio::time::sleep(CHECK_EVERY).await;
+            tokio::select! {
+                changed = rx.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    tracing::info!(days = ?*rx.borrow(), "retention changed");
+                }
+                _ = tokio::time::sleep(CHECK_EVERY) => {}
+            }
         }
     });
+    Retention { days: tx }
 }
 
 /// Removes everything older than `cutoff_ms`, a batch at a time.

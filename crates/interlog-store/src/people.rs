@@ -68,6 +68,41 @@ pub(crate) fn count_indexed(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Takes the raise `id`, about to be deleted (retention), out of the counts, if it was counted
+/// (it is in the search index); a person no raise names any more is no longer suggested.
+pub(crate) fn uncount_raise(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    use rusqlite::OptionalExtension;
+    let context: Option<String> = conn
+        .prepare_cached(
+            "SELECT context FROM raises
+             WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM raises_unindexed WHERE id = ?1)",
+        )?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let Some(Ok(context)) = context.map(|c| serde_json::from_str::<Value>(&c)) else {
+        return Ok(());
+    };
+    let mut take = conn.prepare_cached("UPDATE people SET raises = raises - 1 WHERE key = ?1")?;
+    let mut gone = conn.prepare_cached("DELETE FROM people WHERE key = ?1 AND raises <= 0")?;
+    for key in people_of(&context).iter().filter_map(person_key) {
+        take.execute([&key])?;
+        gone.execute([&key])?;
+    }
+    Ok(())
+}
+
+/// The key a person is counted under: the folded address, else the folded name.
+fn person_key(person: &crate::extract::NamedPerson) -> Option<String> {
+    match (
+        person.email.as_deref().map(str::trim),
+        person.name.as_deref().map(str::trim),
+    ) {
+        (Some(e), _) => Some(fold(e)),
+        (None, Some(n)) => Some(fold(n)),
+        (None, None) => None,
+    }
+}
+
 fn count_context(conn: &Connection, context: &str, at_ms: i64) -> Result<(), StoreError> {
     // A context that is not JSON (never written by the writer) names nobody.
     let Ok(context) = serde_json::from_str::<Value>(context) else {
@@ -89,10 +124,8 @@ fn count_context(conn: &Connection, context: &str, at_ms: i64) -> Result<(), Sto
     for person in people_of(&context) {
         let name = person.name.as_deref().map(str::trim);
         let email = person.email.as_deref().map(str::trim);
-        let key = match (email, name) {
-            (Some(e), _) => fold(e),
-            (None, Some(n)) => fold(n),
-            (None, None) => continue,
+        let Some(key) = person_key(&person) else {
+            continue;
         };
         let folded_name = name.map(fold).unwrap_or_default();
         let folded_email = email.map(fold).unwrap_or_default();

@@ -62,7 +62,11 @@ pub(crate) fn expire_some(
                 continue;
             }
             removed += match kind.as_str() {
-                "raise" => drop_raise.execute([key.parse::<i64>().unwrap_or(-1)])?,
+                "raise" => {
+                    let id = key.parse::<i64>().unwrap_or(-1);
+                    crate::people::uncount_raise(tx, id)?;
+                    drop_raise.execute([id])?
+                }
                 _ => drop_record.execute([key])?,
             };
         }
@@ -76,16 +80,19 @@ pub(crate) fn expire_some(
         .execute(params![last_seq, last_hash, prefix.len() as i64, now_ms])?;
     }
     // Raises that never finished and never will: by their raise time (the oldest first).
-    removed += tx
-        .prepare_cached(
-            &format!(
-                "DELETE FROM raises WHERE id IN (
-                     SELECT id FROM raises INDEXED BY raises_unsettled
-                     WHERE {UNSETTLED} AND raised_at_ms < ?1 AND state NOT IN ('completed', 'failed')
-                     LIMIT ?2)"
-            ),
-        )?
-        .execute(params![cutoff_ms, max_seals])?;
+    let unfinished: Vec<i64> = tx
+        .prepare_cached(&format!(
+            "SELECT id FROM raises INDEXED BY raises_unsettled
+             WHERE {UNSETTLED} AND raised_at_ms < ?1 AND state NOT IN ('completed', 'failed')
+             LIMIT ?2"
+        ))?
+        .query_map(params![cutoff_ms, max_seals], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut drop_raise = tx.prepare_cached("DELETE FROM raises WHERE id = ?1")?;
+    for id in unfinished {
+        crate::people::uncount_raise(tx, id)?;
+        removed += drop_raise.execute([id])?;
+    }
     Ok(removed)
 }
 

@@ -507,6 +507,27 @@ fn people_are_suggested_from_the_ledger() {
     // LIKE's wildcards are text here.
     assert!(names("%").is_empty());
     assert!(names("_").is_empty());
+
+    // Retention takes the first three raises (Jane Doe twice, Jane Haddad, Yara Doe) out of the
+    // suggestions too: nobody is offered whom no raise names any more.
+    while ledger.expiry_due(3 * DAY).expect("due") {
+        ledger
+            .write_blocking(LedgerWrite::Expire {
+                before_ms: 3 * DAY,
+                max_rows: 10,
+                at_ms: 20 * DAY,
+            })
+            .expect("expire");
+    }
+    assert_eq!(names("jane"), [("Jane Doe".into(), false)]);
+    assert!(names("yara").is_empty());
+    let jane = ledger.people("jane doe", 1).expect("people").remove(0);
+    assert_eq!(jane.raises, 2);
+    let left = HistoryQuery {
+        participants: v("Jane Doe"),
+        ..q()
+    };
+    assert_eq!(keys(&ledger, &left), ["r7", "r10"]);
 }
 
 /// Milliseconds since the epoch of an RFC 3339 UTC time (`YYYY-MM-DDTHH:MM:SSZ`).

@@ -29,6 +29,39 @@ pub struct Bridge {
 /// Messages of one page the agent may hold unhandled (or waiting for the disk).
 const MAX_IN_FLIGHT: usize = 4096;
 
+/// A script of messages for a page stops growing past this: a burst goes in several.
+const MAX_SCRIPT_BYTES: usize = 256 * 1024;
+
+enum Deliverable {
+    Message(Arc<Value>),
+    /// The page has no business with it.
+    Skip,
+    /// The agent ended the connection.
+    Closed,
+}
+
+/// What of `out`, from the agent to the window `label`'s instance, goes to the page.
+fn deliverable(label: &str, conn: ConnId, out: Outgoing) -> Deliverable {
+    let msg = match out {
+        Outgoing::Message(m) => m,
+        Outgoing::Close { code, reason } => {
+            tracing::info!(window = %label, code, %reason, "the agent ended the window's connection");
+            return Deliverable::Closed;
+        }
+    };
+    match msg["type"].as_str() {
+        // Carries the secret; the page's proxy needs none of it.
+        Some("WCP5ValidateAppIdentityResponse") => return Deliverable::Skip,
+        Some("WCP5ValidateAppIdentityFailedResponse") => {
+            tracing::warn!(window = %label, reason = %msg["payload"]["message"], "the agent refused the window's identity");
+            return Deliverable::Skip;
+        }
+        _ => {}
+    }
+    tracing::trace!(window = %label, conn = conn.0, kind = %msg["type"], "agent → page");
+    Deliverable::Message(msg)
+}
+
 impl Bridge {
     /// Connects the window `label` as the instance `launch` was for, the page being at
     /// `page_url` (one of the app's pages: checked by the caller).
@@ -60,31 +93,41 @@ impl Bridge {
         let app = app.clone();
         let label = label.to_owned();
         let delivery = tauri::async_runtime::spawn(async move {
-            while let Some(out) = rx.recv().await {
-                let msg = match out {
-                    Outgoing::Message(m) => m,
-                    Outgoing::Close { code, reason } => {
-                        tracing::info!(window = %label, code, %reason, "the agent ended the window's connection");
-                        break;
+            // What is queued for the page when the first message comes goes in the same script: one
+            // trip to the main thread (which also draws every window) per burst, not per message.
+            // The page still handles each message in a task of its own.
+            let mut script = String::new();
+            while let Some(first) = rx.recv().await {
+                let mut next = Some(first);
+                let mut closed = false;
+                while let Some(out) = next.take() {
+                    match deliverable(&label, conn, out) {
+                        Deliverable::Message(msg) => {
+                            // JSON is a JavaScript expression; the page's deliver function is not writable.
+                            script.push_str("window.__interlogDeliver&&window.__interlogDeliver(");
+                            script.push_str(&msg.to_string());
+                            script.push_str(");");
+                        }
+                        Deliverable::Skip => {}
+                        Deliverable::Closed => {
+                            closed = true;
+                            break;
+                        }
                     }
-                };
-                match msg["type"].as_str() {
-                    // Carries the secret; the page's proxy needs none of it.
-                    Some("WCP5ValidateAppIdentityResponse") => continue,
-                    Some("WCP5ValidateAppIdentityFailedResponse") => {
-                        tracing::warn!(window = %label, reason = %msg["payload"]["message"], "the agent refused the window's identity");
-                        continue;
+                    if script.len() < MAX_SCRIPT_BYTES {
+                        next = rx.try_recv();
                     }
-                    _ => {}
                 }
-                let Some(window) = app.get_webview_window(&label) else {
+                if !script.is_empty() {
+                    let Some(window) = app.get_webview_window(&label) else {
+                        break;
+                    };
+                    if let Err(e) = window.eval(std::mem::take(&mut script)) {
+                        tracing::warn!(window = %label, error = %e, "cannot deliver to the page");
+                    }
+                }
+                if closed {
                     break;
-                };
-                tracing::trace!(window = %label, conn = conn.0, kind = %msg["type"], "agent → page");
-                // JSON is a JavaScript expression; the page's deliver function is not writable.
-                let script = format!("window.__interlogDeliver&&window.__interlogDeliver({msg})");
-                if let Err(e) = window.eval(script) {
-                    tracing::warn!(window = %label, error = %e, "cannot deliver to the page");
                 }
             }
         });

@@ -240,3 +240,34 @@ test('the chart shows the days; picking one filters the list to it; the window e
   assert.equal(fs.existsSync(path.join(work, 'no-such-dir')), false);
   await (await dialog.$('.export-close')).click();
 });
+
+test('settings: how long records are kept, previewed, applied and saved; a bad number is refused', async () => {
+  const settingsFile = path.join(dataDir, 'settings.json');
+  const saved = () => (fs.existsSync(settingsFile) ? JSON.parse(fs.readFileSync(settingsFile, 'utf8')).retentionDays : undefined);
+  await switchToUrl(browser, 'the launcher', ownPage('launcher.html'));
+  await (await browser.$('#show-settings')).click();
+  await switchToUrl(browser, 'the settings', ownPage('settings.html'));
+  const status = await browser.$('#retention-status');
+  await until('kept forever', async () => (await status.getProperty('textContent')) === 'Records are kept forever.');
+  const choice = await browser.$('#retention-choice');
+  const apply = await browser.$('#retention-apply');
+
+  await choice.selectByAttribute('value', 'custom');
+  await (await browser.$('#retention-days')).setValue('0');
+  await until('0 refused', async () => /from 1 to 36,500/.test(await status.getProperty('textContent')));
+  assert.equal(await apply.isEnabled(), false);
+
+  await choice.selectByAttribute('value', '1825');
+  // Every seeded record is from today: nothing would go.
+  await until('the preview', async () => /keep 5 years: no record is older/.test(await status.getProperty('textContent')));
+  await apply.click();
+  await until('applied', async () => (await status.getProperty('textContent')) === 'Records are kept 5 years.');
+  assert.equal(saved(), 1825);
+  await shot('settings-retention');
+
+  await choice.selectByAttribute('value', 'forever');
+  await until('Apply offered', () => apply.isEnabled());
+  await apply.click();
+  await until('forever again', async () => (await status.getProperty('textContent')) === 'Records are kept forever.');
+  assert.equal(saved(), null);
+});

@@ -194,3 +194,13 @@ raiserAppId: string,
  * The app that handles it.
  */
 appId: string, };
+
+export type RetentionView = { 
+/**
+ * Days records are kept; null: forever.
+ */
+days: number | null, 
+/**
+ * Records raised before that many days ago (up to `countCap`): what goes at the next pass.
+ */
+expiring: number, countCap: number, };

@@ -3,6 +3,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
+  RetentionView,
   ChartStack,
   DayCount,
   ExportDone,
@@ -181,6 +182,21 @@ export function sourcesRemove(source: string): Promise<SourcesView> {
 
 export function rememberedList(): Promise<RememberedChoice[]> {
   return call<RememberedChoice[]>('remembered_list', {});
+}
+
+/** How long records are kept, and how many are older than that now. */
+export function retentionView(): Promise<RetentionView> {
+  return call<RetentionView>('retention_view', {});
+}
+
+/** What keeping records `days` (null: forever) would remove now, changing nothing. */
+export function retentionPreview(days: number | null): Promise<RetentionView> {
+  return call<RetentionView>('retention_preview', { days });
+}
+
+/** Keeps records `days` (null: forever) from now on: saved and applied at once. */
+export function retentionSet(days: number | null): Promise<RetentionView> {
+  return call<RetentionView>('retention_set', { days });
 }
 
 /** Forgets a remembered resolver choice; resolves to the list left. */

@@ -17,6 +17,7 @@ export type {
   LauncherView,
   OwnWindow,
   RememberedChoice,
+  RetentionView,
   SourceCheck,
   SourcesView,
   HistoryDetail,

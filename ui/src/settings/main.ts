@@ -1,5 +1,6 @@
-// The settings window: the app directory's sources, listed, checked, added and removed; every
-// change is saved and applied to the running agent at once.
+// The settings window: the app directory's sources, listed, checked, added and removed; the
+// remembered resolver choices; how long records are kept (retention.ts). Every change is saved
+// and applied to the running agent at once.
 import {
   type RememberedChoice,
   type SourceCheck,
@@ -14,6 +15,7 @@ import {
 } from '../ipc';
 import { byId, el } from '../common/dom';
 import { clearError, reportError } from '../common/error-banner';
+import { refreshRetention } from './retention';
 
 const list = byId<HTMLUListElement>('source-list');
 const noSources = byId('no-sources');
@@ -126,6 +128,8 @@ async function refresh(): Promise<void> {
     reportError(err, 'Cannot read the settings');
   }
 }
+
+void refreshRetention();
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
