@@ -28,11 +28,11 @@ function rowElement(row: HistoryRow): HTMLTableRowElement {
     appCell('raiser', row.raiserApp, row.raiserInstance),
     appCell('handler', row.handlerApp, row.handlerInstance),
     el('td', { class: 'status' }, [
+      // First: the error beside it is often long, and the cell cuts what does not fit.
+      row.resent ? el('span', { class: 'badge badge-neutral resent-marker', text: 're-sent', title: 'Re-sent from the history: open it to follow the link to the new raise' }) : null,
       statusBadge(statusOf(row)),
       // Chosen by a remembered choice: no dialog was shown for it.
       row.resolution === 'remembered' ? el('span', { class: 'badge badge-neutral remembered-marker', text: 'remembered', title: 'The app was chosen by a choice you asked Interlog to remember' }) : null,
-      // Unconfirmed, but already sent again from the history (the detail links to the new raise).
-      row.resent ? el('span', { class: 'badge badge-neutral resent-marker', text: 're-sent', title: 'Re-sent from the history: open it to follow the link to the new raise' }) : null,
     ]),
     cell('record', row.recordId ?? '', row.recordId ?? undefined),
   ]);
