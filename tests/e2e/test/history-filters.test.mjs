@@ -28,17 +28,13 @@ const HARBOR = 'interlog.sample.crm-harbor';
 const cli = (...args) => execFileSync(BIN, [...args, '--data-dir', dataDir], { env, encoding: 'utf8' });
 const seed = name => path.join(repo, 'scripts/seed', name);
 
-/** The history's rows, as text. */
-async function rowTexts() {
-  const texts = [];
-  for (const r of await browser.$$('.history-row')) texts.push(await r.getProperty('textContent'));
-  return texts;
+/** The history's rows, as text (read in one go: the list is drawn again as the ledger changes). */
+function rowTexts() {
+  return browser.execute(() => Array.from(document.querySelectorAll('.history-row')).map(r => r.textContent));
 }
 
-async function chipTexts() {
-  const texts = [];
-  for (const c of await browser.$$('#filter-chips .chip-text')) texts.push(await c.getProperty('textContent'));
-  return texts;
+function chipTexts() {
+  return browser.execute(() => Array.from(document.querySelectorAll('#filter-chips .chip-text')).map(c => c.textContent));
 }
 
 before(async () => {
@@ -186,15 +182,20 @@ test('the chart shows the days; picking one filters the list to it; the window e
     return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
   });
   await until('the chart counts every row', async () => Number(await (await browser.$('#chart')).getAttribute('data-total')) === all.length);
-  const bar = await browser.$(`#chart g.chart-day[data-day="${today}"]`);
-  assert.match(await bar.getAttribute('aria-label'), new RegExp(`: ${all.length} interactions$`));
-  assert.ok((await browser.$$(`#chart g.chart-day[data-day="${today}"] rect.chart-bar`)).length >= 1, "today's bar is drawn");
+  // The chart is drawn again as the ledger changes: what is read of it is read in one go.
+  const todaysBar = () =>
+    browser.execute(day => {
+      const g = document.querySelector(`#chart g.chart-day[data-day="${day}"]`);
+      return g === null ? null : { label: g.getAttribute('aria-label'), bars: g.querySelectorAll('rect.chart-bar').length };
+    }, today);
+  const bar = await until("today's bar", todaysBar);
+  assert.match(bar.label, new RegExp(`: ${all.length} interactions$`));
+  assert.ok(bar.bars >= 1, "today's bar is drawn");
 
   // Stacked by outcome, the legend names them.
-  for (const b of await browser.$$('#chart .chart-stack')) if ((await b.getAttribute('data-stack')) === 'outcome') await b.click();
+  await browser.execute(() => document.querySelector('#chart .chart-stack[data-stack="outcome"]').click());
   await until('the outcome legend', async () => {
-    const keys = [];
-    for (const k of await browser.$$('#chart .chart-key')) keys.push(await k.getProperty('textContent'));
+    const keys = await browser.execute(() => Array.from(document.querySelectorAll('#chart .chart-key')).map(k => k.textContent));
     return keys.includes('Created') && keys.includes('Delivery failed');
   });
 
