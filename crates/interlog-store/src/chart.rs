@@ -211,7 +211,7 @@ fn exact(conn: &Connection, q: &HistoryQuery, offset_ms: i64) -> Result<Tally, S
     }
     let rows = page_sql(
         &plan.driver,
-        &plan.conditions.sql,
+        &plan.conditions,
         &format!("r.raised_at_ms AS at, coalesce(r.interaction_type, '') AS kind, {OUTCOME_SQL} AS outcome"),
     );
     // SQLite's integer division truncates towards zero: the remainder is taken off first, so

@@ -50,9 +50,22 @@ pub(crate) enum Driver {
 pub(crate) struct Conditions {
     pub sql: String,
     pub params: Vec<(String, SqlValue)>,
+    /// Test each row's id against the unsettled ids before anything else (see `Plan::of`).
+    pub unsettled_ids_first: bool,
 }
 
 impl Conditions {
+    /// The conditions as SQL, for a statement whose rows' ids are `id` (a column).
+    pub(crate) fn sql_for(&self, id: &str) -> String {
+        if !self.unsettled_ids_first {
+            return self.sql.clone();
+        }
+        format!(
+            " AND {id} IN (SELECT id FROM raises INDEXED BY raises_unsettled WHERE {UNSETTLED}){}",
+            self.sql
+        )
+    }
+
     fn bind(&mut self, value: impl Into<SqlValue>) -> String {
         let name = format!(":f{}", self.params.len());
         self.params.push((name.clone(), value.into()));
@@ -145,12 +158,11 @@ impl Plan {
         }
         // Text searched for and outcomes that are few: each match of the text is first looked up
         // among the unsettled ids (one pass over that small index, kept in memory), so the many
-        // matches that are settled cost no read of their row.
+        // matches that are settled cost no read of their row. On the index's rowid, so that the
+        // test is made before the row is sought (on `r.id` it came after: twice the time); the `+`
+        // keeps it a test, never a constraint handed to FTS5 (which would run the query per id).
         if unsettled_only && matches!(driver, Driver::Search(_)) {
-            c.sql = format!(
-                " AND r.id IN (SELECT id FROM raises INDEXED BY raises_unsettled WHERE {UNSETTLED}){}",
-                c.sql
-            );
+            c.unsettled_ids_first = true;
         }
         Plan {
             driver,

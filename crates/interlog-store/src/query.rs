@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::Value;
 
 use crate::error::StoreError;
-use crate::filter::{Driver, Plan, OUTCOME_SQL, UNSETTLED};
+use crate::filter::{Conditions, Driver, Plan, OUTCOME_SQL, UNSETTLED};
 use crate::model::{HistoryDetail, HistoryOutcome, HistoryQuery, HistoryRow};
 
 /// The columns [`history_row`] reads, in its order. Detail queries append their own after these.
@@ -22,7 +22,14 @@ const ROW_COLUMN_COUNT: usize = 19;
 
 /// The statement for one page: `columns` of the rows `driver` walks that meet `conditions` in the
 /// period (see [`Period::params`]), newest first.
-pub(crate) fn page_sql(driver: &Driver, conditions: &str, columns: &str) -> String {
+pub(crate) fn page_sql(driver: &Driver, conditions: &Conditions, columns: &str) -> String {
+    let conditions = match driver {
+        // On the index's rowid, so that the test is made before the row is sought (on `r.id` it
+        // came after: twice the time); the `+` keeps it a test, never a constraint handed to FTS5
+        // (which would run the whole query once per id).
+        Driver::Search(_) => conditions.sql_for("+raises_fts.rowid"),
+        _ => conditions.sql_for("r.id"),
+    };
     match driver {
         Driver::Newest => format!(
             "SELECT {columns} FROM raises r
@@ -52,7 +59,7 @@ pub(crate) fn page_sql(driver: &Driver, conditions: &str, columns: &str) -> Stri
 #[doc(hidden)]
 pub fn explain(conn: &Connection, q: &HistoryQuery) -> Result<Vec<String>, StoreError> {
     let plan = Plan::of(q);
-    let sql = page_sql(&plan.driver, &plan.conditions.sql, &row_columns());
+    let sql = page_sql(&plan.driver, &plan.conditions, &row_columns());
     let period = Period::of(conn, q)?;
     let limit = i64::from(q.effective_limit());
     let mut params = period.params(&limit);
@@ -152,7 +159,7 @@ where
         params.push((name.as_str(), value));
     }
     let mut rows = conn
-        .prepare_cached(&page_sql(&plan.driver, &conditions.sql, columns))?
+        .prepare_cached(&page_sql(&plan.driver, conditions, columns))?
         .query_map(params.as_slice(), read)?
         .collect::<Result<Vec<_>, _>>()?;
     let Driver::Search(matcher) = &plan.driver else {
@@ -198,7 +205,7 @@ pub(crate) fn waiting_rows<T>(
     let mut one = conn.prepare_cached(&format!(
         "SELECT {columns} FROM raises r
          WHERE r.id = :id AND r.raised_at_ms >= :since AND r.raised_at_ms < :until {}",
-        conditions.sql
+        conditions.sql_for("r.id")
     ))?;
     let mut found = Vec::new();
     for id in unindexed_matches(conn, matcher, period.high_id)?
