@@ -211,6 +211,7 @@ const MIGRATIONS: &[&str] = &[
     V5_UNCONFIRMED_INDEX,
     V6_FILTERS,
     crate::chart::V7_DAY_COUNTS,
+    crate::seal::V8_SEALED_RESENDS,
 ];
 
 /// The step that starts the hash chain: what was finished before it is sealed in the same
@@ -222,6 +223,9 @@ const PEOPLE_VERSION: i64 = 6;
 
 /// The step that starts the chart's counts, from the raises already indexed.
 const CHART_VERSION: i64 = 7;
+
+/// The step that seals the re-send links.
+const SEALED_RESENDS_VERSION: i64 = 8;
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -274,6 +278,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         }
         if target == CHART_VERSION {
             crate::chart::start_counts(&tx)?;
+        }
+        if target == SEALED_RESENDS_VERSION {
+            crate::seal::seal_resends(&tx)?;
         }
         tx.pragma_update(None, "user_version", target)?;
         tx.commit()?;

@@ -56,6 +56,7 @@ pub(crate) fn expire_some(
             tx.prepare_cached("SELECT max(seq) FROM seals WHERE kind = ?1 AND row_key = ?2")?;
         let mut drop_raise = tx.prepare_cached("DELETE FROM raises WHERE id = ?1")?;
         let mut drop_record = tx.prepare_cached("DELETE FROM interactions WHERE record_id = ?1")?;
+        let mut drop_link = tx.prepare_cached("DELETE FROM resends WHERE request_uuid = ?1")?;
         for (_, kind, key, _) in &prefix {
             let newest: i64 = latest.query_row(params![kind, key], |r| r.get(0))?;
             if newest > last_seq {
@@ -67,6 +68,7 @@ pub(crate) fn expire_some(
                     crate::people::uncount_raise(tx, id)?;
                     drop_raise.execute([id])?
                 }
+                "resend" => drop_link.execute([key])?,
                 _ => drop_record.execute([key])?,
             };
         }

@@ -27,6 +27,7 @@ const RAISE_COLUMNS: &str =
     participant_terms, state, resolution, handler_app, handler_instance, resolved_at_ms,
     delivered_at_ms, completed_at_ms, result, result_status, result_message, error, record_id";
 const INTERACTION_COLUMNS: &str = "record_id, raise_key, logged_at_ms, interaction";
+const RESEND_COLUMNS: &str = "request_uuid, original_id, at_ms";
 
 /// What a seal covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,8 @@ pub enum SealKind {
     Raise,
     /// A record of the interaction log, keyed by its record id.
     Interaction,
+    /// A raise re-sent from the history: the link from the new raise (its request) to the first.
+    Resend,
 }
 
 impl SealKind {
@@ -42,6 +45,7 @@ impl SealKind {
         match self {
             SealKind::Raise => "raise",
             SealKind::Interaction => "interaction",
+            SealKind::Resend => "resend",
         }
     }
 
@@ -49,6 +53,7 @@ impl SealKind {
         match s {
             "raise" => Some(SealKind::Raise),
             "interaction" => Some(SealKind::Interaction),
+            "resend" => Some(SealKind::Resend),
             _ => None,
         }
     }
@@ -68,6 +73,37 @@ CREATE TABLE seals (
 CREATE INDEX seals_row ON seals (kind, row_key);
 "#;
 
+/// Version 8: re-send links are sealed too. SQLite cannot change a CHECK in place: the table is
+/// made again with the new kind allowed, its seals copied as they are (the chain is unchanged).
+/// [`seal_resends`] then seals the links written before, once.
+pub(crate) const V8_SEALED_RESENDS: &str = r#"
+CREATE TABLE seals_v8 (
+    seq          INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('raise', 'interaction', 'resend')),
+    row_key      TEXT NOT NULL,      -- raises.id, interactions.record_id, or resends.request_uuid
+    content_hash BLOB NOT NULL,
+    chain_hash   BLOB NOT NULL,
+    sealed_at_ms INTEGER NOT NULL
+);
+INSERT INTO seals_v8 (seq, kind, row_key, content_hash, chain_hash, sealed_at_ms)
+    SELECT seq, kind, row_key, content_hash, chain_hash, sealed_at_ms FROM seals;
+DROP TABLE seals;
+ALTER TABLE seals_v8 RENAME TO seals;
+CREATE INDEX seals_row ON seals (kind, row_key);
+"#;
+
+/// Seals the re-send links written before they were sealed (migration 8).
+pub(crate) fn seal_resends(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let links: Vec<(String, i64)> = tx
+        .prepare("SELECT request_uuid, at_ms FROM resends ORDER BY at_ms, request_uuid")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (request, at) in links {
+        seal(tx, SealKind::Resend, &request, at)?;
+    }
+    Ok(())
+}
+
 /// The content of one row as hashed: its sealed columns as a JSON array.
 fn content(conn: &Connection, kind: SealKind, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
     let sql = match kind {
@@ -75,6 +111,7 @@ fn content(conn: &Connection, kind: SealKind, key: &str) -> Result<Option<Vec<u8
         SealKind::Interaction => {
             format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE record_id = ?1")
         }
+        SealKind::Resend => format!("SELECT {RESEND_COLUMNS} FROM resends WHERE request_uuid = ?1"),
     };
     let mut stmt = conn.prepare_cached(&sql)?;
     let columns = stmt.column_count();
@@ -269,6 +306,7 @@ fn describe(kind: SealKind, key: &str) -> String {
     match kind {
         SealKind::Raise => format!("raise #{key}"),
         SealKind::Interaction => format!("interaction record {key}"),
+        SealKind::Resend => format!("re-send link of request {key}"),
     }
 }
 
@@ -334,6 +372,9 @@ pub fn verify(conn: &Connection) -> Result<Verification, StoreError> {
                  UNION ALL
                  SELECT 'interaction record ' || i.record_id FROM interactions i
                    WHERE NOT EXISTS (SELECT 1 FROM seals s WHERE s.kind = 'interaction' AND s.row_key = i.record_id)
+                 UNION ALL
+                 SELECT 're-send link of request ' || l.request_uuid FROM resends l
+                   WHERE NOT EXISTS (SELECT 1 FROM seals s WHERE s.kind = 'resend' AND s.row_key = l.request_uuid)
                  LIMIT 1",
                 [],
                 |r| r.get(0),

@@ -484,10 +484,15 @@ fn execute(tx: &Transaction<'_>, op: &Op<'_>) -> Result<(), StoreError> {
             original_id,
             at_ms,
         } => {
-            tx.prepare_cached(
-                "INSERT OR IGNORE INTO resends (request_uuid, original_id, at_ms) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![request_uuid, original_id, at_ms])?;
+            let added = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO resends (request_uuid, original_id, at_ms) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![request_uuid, original_id, at_ms])?;
+            // The link is part of the record: sealed as it is written (once: a repeat is ignored).
+            if added == 1 {
+                crate::seal::seal(tx, crate::seal::SealKind::Resend, request_uuid, *at_ms)?;
+            }
             Ok(())
         }
         Op::Expire {

@@ -330,3 +330,64 @@ fn retention_removes_the_oldest_records_and_the_chain_still_verifies() {
         .expect("search");
     assert_eq!(found.len(), 1);
 }
+
+/// The link from a re-sent raise to the first is sealed as it is written: changing which raise it
+/// links to, removing it or adding one behind the ledger's back is found.
+#[test]
+fn re_send_links_are_sealed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = ledger(dir.path());
+    let ledger = Ledger::open(&path).expect("open");
+    ledger
+        .write_blocking(LedgerWrite::Resent {
+            request_uuid: "req-e".into(),
+            original_id: 3,
+            at_ms: 50,
+        })
+        .expect("link");
+    ledger.write_blocking(raise("e", 51)).expect("the re-send");
+    ledger.close();
+    let v = verify(&path);
+    assert_eq!(v.problem, None, "{v:?}");
+    assert_eq!(v.seals, 5, "four as before and the link");
+
+    let copy = dir.path().join("copy.db");
+    let reset = || {
+        std::fs::copy(&path, &copy).expect("copy");
+    };
+    reset();
+    edit(
+        &copy,
+        "UPDATE resends SET original_id = 1 WHERE request_uuid = 'req-e';",
+    );
+    assert!(matches!(
+        &verify(&copy).problem,
+        Some(Tampering::Altered { what, .. }) if what == "re-send link of request req-e"
+    ));
+    reset();
+    edit(&copy, "DELETE FROM resends;");
+    assert!(matches!(
+        &verify(&copy).problem,
+        Some(Tampering::Removed { what, .. }) if what == "re-send link of request req-e"
+    ));
+    reset();
+    edit(
+        &copy,
+        "INSERT INTO resends (request_uuid, original_id, at_ms) VALUES ('req-x', 2, 60);",
+    );
+    assert!(matches!(
+        &verify(&copy).problem,
+        Some(Tampering::Inserted { what }) if what == "re-send link of request req-x"
+    ));
+
+    // A file from the build before links were sealed: its links are sealed once, by the migration.
+    reset();
+    edit(
+        &copy,
+        "DELETE FROM seals WHERE kind = 'resend'; PRAGMA user_version = 7;",
+    );
+    Ledger::open(&copy).expect("migrates").close();
+    let v = verify(&copy);
+    assert_eq!(v.problem, None, "{v:?}");
+    assert_eq!(v.seals, 5);
+}
