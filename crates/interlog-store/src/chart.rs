@@ -166,6 +166,15 @@ fn from_summary(conn: &Connection, q: &HistoryQuery, offset_ms: i64) -> Result<T
     Ok(tally)
 }
 
+/// How [`per_day`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Counting {
+    /// From the summary when it can answer, else from the rows.
+    Fastest,
+    /// Always from the rows (to check the summary against, in tests and the benchmark).
+    FromRows,
+}
+
 /// The rows `q` selects (its page size and `before_id` aside) per day and stack value. A day is
 /// counted in the caller's local time, `utc_offset_minutes` east of UTC (one offset for the whole
 /// range: around a change of summer time, raises within an hour of midnight may land on the
@@ -175,6 +184,7 @@ pub(crate) fn per_day(
     q: &HistoryQuery,
     utc_offset_minutes: i32,
     stack: ChartStack,
+    counting: Counting,
 ) -> Result<Vec<DayCount>, StoreError> {
     let q = HistoryQuery {
         before_id: None,
@@ -182,7 +192,10 @@ pub(crate) fn per_day(
     };
     let offset_ms = i64::from(utc_offset_minutes) * 60_000;
     let snapshot = conn.unchecked_transaction()?;
-    let tally = if summary_answers(&q) && offset_ms.rem_euclid(BUCKET_MS) == 0 {
+    let summary = counting == Counting::Fastest
+        && summary_answers(&q)
+        && offset_ms.rem_euclid(BUCKET_MS) == 0;
+    let tally = if summary {
         from_summary(&snapshot, &q, offset_ms)?
     } else {
         exact(&snapshot, &q, offset_ms)?
@@ -241,24 +254,6 @@ fn exact(conn: &Connection, q: &HistoryQuery, offset_ms: i64) -> Result<Tally, S
         }
     }
     Ok(tally)
-}
-
-/// [`per_day`] always counted from the rows themselves: for tests and the benchmark to compare
-/// the summary with.
-pub(crate) fn per_day_exact(
-    conn: &Connection,
-    q: &HistoryQuery,
-    utc_offset_minutes: i32,
-    stack: ChartStack,
-) -> Result<Vec<DayCount>, StoreError> {
-    let q = HistoryQuery {
-        before_id: None,
-        ..q.clone()
-    };
-    let snapshot = conn.unchecked_transaction()?;
-    let tally = exact(&snapshot, &q, i64::from(utc_offset_minutes) * 60_000)?;
-    snapshot.commit()?;
-    Ok(stacked(tally, stack))
 }
 
 fn stacked(tally: Tally, stack: ChartStack) -> Vec<DayCount> {

@@ -12,6 +12,7 @@ use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 use tokio::sync::watch;
 
+use crate::chart::Counting;
 use crate::error::StoreError;
 use crate::model::{
     ChartStack, DayCount, HistoryDetail, HistoryQuery, HistoryRow, LedgerWrite, Person,
@@ -219,9 +220,9 @@ impl Ledger {
         utc_offset_minutes: i32,
         stack: ChartStack,
     ) -> Result<Vec<DayCount>, StoreError> {
-        self.inner
-            .readers
-            .with(|conn| crate::chart::per_day(conn, q, utc_offset_minutes, stack))
+        self.inner.readers.with(|conn| {
+            crate::chart::per_day(conn, q, utc_offset_minutes, stack, Counting::Fastest)
+        })
     }
 
     /// [`Ledger::per_day`] counted from the rows themselves, never from the chart's summary: to
@@ -233,9 +234,9 @@ impl Ledger {
         utc_offset_minutes: i32,
         stack: ChartStack,
     ) -> Result<Vec<DayCount>, StoreError> {
-        self.inner
-            .readers
-            .with(|conn| crate::chart::per_day_exact(conn, q, utc_offset_minutes, stack))
+        self.inner.readers.with(|conn| {
+            crate::chart::per_day(conn, q, utc_offset_minutes, stack, Counting::FromRows)
+        })
     }
 
     /// Whether retention has anything older than `cutoff_ms` to remove (see `retention.rs`).
