@@ -28,27 +28,28 @@ pub struct RetentionView {
     pub count_cap: u32,
 }
 
-fn view(state: &DesktopState, days: Option<u32>) -> Result<RetentionView, CommandError> {
+async fn view(state: &DesktopState, days: Option<u32>) -> Result<RetentionView, CommandError> {
+    let expiring = match days {
+        Some(d) => older_than(state, d).await?,
+        None => 0,
+    };
     Ok(RetentionView {
         days,
-        expiring: match days {
-            Some(d) => older_than(state, d)?,
-            None => 0,
-        },
+        expiring,
         count_cap: COUNT_CAP,
     })
 }
 
-/// Records raised more than `days` ago (capped).
-fn older_than(state: &DesktopState, days: u32) -> Result<u64, CommandError> {
+/// Records raised more than `days` ago (capped), counted off the async threads.
+async fn older_than(state: &DesktopState, days: u32) -> Result<u64, CommandError> {
     let q = HistoryQuery {
         until_ms: Some(interlog_server::runtime::now_ms() - i64::from(days) * DAY_MS),
         ..HistoryQuery::default()
     };
-    state
-        .handle
-        .ledger()
-        .count(&q, COUNT_CAP)
+    let ledger = state.handle.ledger().clone();
+    tauri::async_runtime::spawn_blocking(move || ledger.count(&q, COUNT_CAP))
+        .await
+        .map_err(|e| CommandError::new("internal", e))?
         .map_err(|e| CommandError::new("store", e))
 }
 
@@ -69,7 +70,7 @@ fn checked(days: Option<u32>) -> Result<Option<u32>, CommandError> {
 #[tauri::command]
 pub async fn retention_view(state: State<'_, DesktopState>) -> Result<RetentionView, CommandError> {
     let days = state.retention.days();
-    view(&state, days)
+    view(&state, days).await
 }
 
 /// What keeping records `days` would remove now, without changing anything.
@@ -78,7 +79,7 @@ pub async fn retention_preview(
     state: State<'_, DesktopState>,
     days: Option<u32>,
 ) -> Result<RetentionView, CommandError> {
-    view(&state, checked(days)?)
+    view(&state, checked(days)?).await
 }
 
 /// Keeps records `days` (null: forever) from now on: saved, and applied at once (expired records
@@ -98,5 +99,5 @@ pub async fn retention_set(
     .map_err(|e| CommandError::new("internal", e))?
     .map_err(|e| CommandError::new("settings", format!("not saved, nothing changed: {e}")))?;
     state.retention.set(days);
-    view(&state, days)
+    view(&state, days).await
 }

@@ -1,6 +1,7 @@
 // Export from the history window: the rows shown (search, period, filters), as CSV or JSON Lines,
 // to a file the user names or picks in the desktop's save dialog, with a progress bar and Cancel.
 // The file appears only when complete: a cancelled or failed export leaves nothing behind.
+import { byId } from '../common/dom';
 import { type ExportFormat, type HistoryQuery, historyExport, historyExportCancel, historyExportChoose, historyExportSuggest, toIpcError } from '../ipc';
 
 export interface ExportHost {
@@ -28,32 +29,8 @@ export class ExportDialog {
     opener: HTMLButtonElement,
     private readonly host: ExportHost,
   ) {
-    this.dialog = document.createElement('dialog');
-    this.dialog.className = 'export-dialog';
-    this.dialog.setAttribute('aria-labelledby', 'export-title');
-    this.dialog.innerHTML = `
-      <form method="dialog" class="export-form">
-        <h2 id="export-title">Export the history</h2>
-        <p class="export-what"></p>
-        <fieldset class="export-formats">
-          <legend>Format</legend>
-          <label><input type="radio" name="export-format" value="csv" checked /> CSV <span class="muted">(spreadsheets)</span></label>
-          <label><input type="radio" name="export-format" value="jsonl" /> JSON Lines <span class="muted">(one interaction per line, every field)</span></label>
-        </fieldset>
-        <label class="export-path-label" for="export-path">Save to</label>
-        <div class="export-path-row">
-          <input id="export-path" class="export-path" type="text" spellcheck="false" autocomplete="off" />
-          <button type="button" class="button export-choose">Choose…</button>
-        </div>
-        <progress class="export-progress" max="1" value="0" hidden></progress>
-        <p class="export-status" role="status" aria-live="polite"></p>
-        <div class="export-actions">
-          <button type="button" class="button export-cancel" hidden>Cancel export</button>
-          <button type="button" class="button export-close">Close</button>
-          <button type="submit" class="button primary export-start">Export</button>
-        </div>
-      </form>`;
-    document.body.append(this.dialog);
+    // The markup is in index.html: nothing here is built from strings.
+    this.dialog = byId<HTMLDialogElement>('export-dialog');
     const q = <T extends Element>(sel: string): T => {
       const e = this.dialog.querySelector<T>(sel);
       if (e === null) throw new Error(`export dialog: ${sel} missing`);
