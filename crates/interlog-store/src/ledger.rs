@@ -18,7 +18,8 @@ use crate::model::{
     ChartStack, DayCount, HistoryDetail, HistoryQuery, HistoryRow, LedgerWrite, Person,
 };
 use crate::writer::Pending;
-use crate::{migrations, query, writer};
+use crate::writer_thread::{Job, Shared};
+use crate::{migrations, query, writer, writer_thread};
 
 /// How long a connection waits for a lock held by another connection (a checkpoint, a second process)
 /// before giving up.
@@ -37,10 +38,13 @@ pub struct Ledger {
 struct Inner {
     submitter: Mutex<Submitter>,
     committed: watch::Receiver<u64>,
+    /// The highest sequence number applied to the rows (see `writer_thread.rs`).
+    applied: Arc<AtomicU64>,
     health: watch::Receiver<Option<String>>,
     /// Set by `close()`: the writer stops waiting out a failing disk (see `writer::Hold`).
     closing: Arc<AtomicBool>,
     commits: Arc<AtomicU64>,
+    applies: Arc<AtomicU64>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: ReadPool,
 }
@@ -48,7 +52,7 @@ struct Inner {
 struct Submitter {
     next_seq: u64,
     /// `None` once closed.
-    queue: Option<Sender<Pending>>,
+    queue: Option<Sender<Job>>,
 }
 
 /// The ledger holds names, e-mail addresses and what was said in each interaction: only its owner
@@ -125,6 +129,14 @@ impl Ledger {
         // Room for every statement the writer runs (the update has a variant per mix of stages).
         conn.set_prepared_statement_cache_capacity(32);
         migrations::migrate(&mut conn)?;
+
+        let (queue_tx, queue_rx) = mpsc::channel();
+        let (committed_tx, committed_rx) = watch::channel(0);
+        let (health_tx, health_rx) = watch::channel(None);
+        let closing = Arc::new(AtomicBool::new(false));
+        let mut hold = writer::Hold::new(health_tx, Arc::clone(&closing));
+        // Writes a crash left in the journal become rows before anything else is read or written.
+        writer_thread::recover(&mut conn, &mut hold)?;
         // Rows a crash left waiting for the search index are indexed now, the way close() does. Not
         // fatal: rows that wait are still found by searches, and the writer will index them later.
         if let Err(error) = writer::index_all(&mut conn) {
@@ -134,16 +146,20 @@ impl Ledger {
         // Readers reopen the file by name, possibly after the process changed directory.
         let readers = ReadPool::new(std::fs::canonicalize(path)?)?;
 
-        let (queue_tx, queue_rx) = mpsc::channel();
-        let (committed_tx, committed_rx) = watch::channel(0);
-        let (health_tx, health_rx) = watch::channel(None);
-        let closing = Arc::new(AtomicBool::new(false));
-        let hold = writer::Hold::new(health_tx, Arc::clone(&closing));
-        let commits = Arc::new(AtomicU64::new(0));
-        let writer_commits = Arc::clone(&commits);
+        let shared = Shared {
+            committed: committed_tx,
+            applied: Arc::new(AtomicU64::new(0)),
+            commits: Arc::new(AtomicU64::new(0)),
+            applies: Arc::new(AtomicU64::new(0)),
+        };
+        let (applied, commits, applies) = (
+            Arc::clone(&shared.applied),
+            Arc::clone(&shared.commits),
+            Arc::clone(&shared.applies),
+        );
         let handle = std::thread::Builder::new()
             .name("interlog-ledger-writer".into())
-            .spawn(move || writer::run(conn, queue_rx, committed_tx, &writer_commits, hold))?;
+            .spawn(move || writer_thread::run(conn, queue_rx, shared, hold))?;
 
         Ok(Ledger {
             inner: Arc::new(Inner {
@@ -152,9 +168,11 @@ impl Ledger {
                     queue: Some(queue_tx),
                 }),
                 committed: committed_rx,
+                applied,
                 health: health_rx,
                 closing,
                 commits,
+                applies,
                 writer: Mutex::new(Some(handle)),
                 readers,
             }),
@@ -194,22 +212,22 @@ impl Ledger {
 
     /// One page of history, newest first (see [`HistoryQuery`]).
     pub fn list(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
-        self.inner.readers.with(|conn| query::list(conn, q))
+        self.inner.read(|conn| query::list(conn, q))
     }
 
     /// Everything stored about the raise with history id `id`.
     pub fn detail(&self, id: i64) -> Result<Option<HistoryDetail>, StoreError> {
-        self.inner.readers.with(|conn| query::detail(conn, id))
+        self.inner.read(|conn| query::detail(conn, id))
     }
 
     /// How many unconfirmed interactions there are (see [`HistoryQuery::unconfirmed`]).
     pub fn count_unconfirmed(&self) -> Result<u64, StoreError> {
-        self.inner.readers.with(query::count_unconfirmed)
+        self.inner.read(query::count_unconfirmed)
     }
 
     /// How many rows `q` selects, counted up to `cap` (`cap` means "at least that many").
     pub fn count(&self, q: &HistoryQuery, cap: u32) -> Result<u64, StoreError> {
-        self.inner.readers.with(|conn| query::count(conn, q, cap))
+        self.inner.read(|conn| query::count(conn, q, cap))
     }
 
     /// How many rows `q` selects per day (local days, `utc_offset_minutes` east of UTC) and
@@ -220,7 +238,7 @@ impl Ledger {
         utc_offset_minutes: i32,
         stack: ChartStack,
     ) -> Result<Vec<DayCount>, StoreError> {
-        self.inner.readers.with(|conn| {
+        self.inner.read(|conn| {
             crate::chart::per_day(conn, q, utc_offset_minutes, stack, Counting::Fastest)
         })
     }
@@ -234,7 +252,7 @@ impl Ledger {
         utc_offset_minutes: i32,
         stack: ChartStack,
     ) -> Result<Vec<DayCount>, StoreError> {
-        self.inner.readers.with(|conn| {
+        self.inner.read(|conn| {
             crate::chart::per_day(conn, q, utc_offset_minutes, stack, Counting::FromRows)
         })
     }
@@ -242,22 +260,18 @@ impl Ledger {
     /// Whether retention has anything older than `cutoff_ms` to remove (see `retention.rs`).
     pub fn expiry_due(&self, cutoff_ms: i64) -> Result<bool, StoreError> {
         self.inner
-            .readers
-            .with(|conn| crate::retention::anything_due(conn, cutoff_ms))
+            .read(|conn| crate::retention::anything_due(conn, cutoff_ms))
     }
 
     /// People named in the ledger whose name or address starts with `typed` (see `people.rs`).
     pub fn people(&self, typed: &str, limit: u32) -> Result<Vec<Person>, StoreError> {
         self.inner
-            .readers
-            .with(|conn| crate::people::suggest(conn, typed, limit))
+            .read(|conn| crate::people::suggest(conn, typed, limit))
     }
 
     /// The interaction the Interaction Log stored under `record_id`.
     pub fn interaction(&self, record_id: &str) -> Result<Option<Value>, StoreError> {
-        self.inner
-            .readers
-            .with(|conn| query::interaction(conn, record_id))
+        self.inner.read(|conn| query::interaction(conn, record_id))
     }
 
     /// Stops the writer after draining what was submitted (also done on drop of the last handle) and
@@ -266,10 +280,16 @@ impl Ledger {
         self.inner.close();
     }
 
-    /// Transactions committed so far: lets tests check that writes really are grouped.
+    /// Durable commits so far (each one an fsync): lets tests check that writes really are grouped.
     #[doc(hidden)]
     pub fn commit_count(&self) -> u64 {
         self.inner.commits.load(Ordering::Relaxed)
+    }
+
+    /// Transactions that applied journaled writes to the rows so far (no fsync of their own).
+    #[doc(hidden)]
+    pub fn apply_count(&self) -> u64 {
+        self.inner.applies.load(Ordering::Relaxed)
     }
 }
 
@@ -293,9 +313,17 @@ impl Inner {
         let mut submitter = lock(&self.submitter);
         let seq = submitter.next_seq;
         submitter.next_seq += 1;
-        let pending = Pending { seq, write, ack };
+        let pending = Pending {
+            seq,
+            write,
+            ack,
+            journal_id: None,
+        };
         let sent = match &submitter.queue {
-            Some(queue) => queue.send(pending).map_err(|e| e.0),
+            Some(queue) => queue.send(Job::Write(pending)).map_err(|e| match e.0 {
+                Job::Write(pending) => pending,
+                Job::Settle(_) => unreachable!("a write was sent"),
+            }),
             None => Err(pending),
         };
         if let Err(lost) = sent {
@@ -306,6 +334,26 @@ impl Inner {
             );
         }
         seq
+    }
+
+    /// Reads the rows once every write durable now is applied to them (see `writer_thread.rs`), so a
+    /// read sees what the agent has been told is recorded.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.applied.load(Ordering::Acquire) < *self.committed.borrow() {
+            let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+            let sent = lock(&self.submitter)
+                .queue
+                .as_ref()
+                .is_some_and(|queue| queue.send(Job::Settle(ack_tx)).is_ok());
+            // Closed: the writer applies everything before it stops, and close() waits for that.
+            if sent {
+                let _ = ack_rx.recv();
+            }
+        }
+        self.readers.with(f)
     }
 
     fn close(&self) {
@@ -385,6 +433,17 @@ impl HistoryReader {
             drop(writer);
             return HistoryReader::open(path);
         }
+        if crate::journal::any(&conn)? {
+            // Durable writes not yet applied (a crash, or the running agent a moment ago): applied
+            // now, so that what is read, exported or verified holds every one of them. Whoever
+            // applies an entry deletes it in the same transaction, so the agent never applies it twice.
+            if let Err(error) = apply_journal(path) {
+                tracing::warn!(
+                    %error,
+                    "the ledger's latest writes are still in its journal and are not shown: {error}"
+                );
+            }
+        }
         Ok(HistoryReader { conn })
     }
 
@@ -410,6 +469,22 @@ impl HistoryReader {
     pub fn verify(&self) -> Result<crate::Verification, StoreError> {
         crate::seal::verify(&self.conn)
     }
+}
+
+/// Applies what waits in the journal of the ledger at `path`, from outside the agent.
+fn apply_journal(path: &Path) -> Result<(), StoreError> {
+    let mut writer = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    writer.busy_timeout(BUSY_TIMEOUT)?;
+    writer.pragma_update(None, "synchronous", "FULL")?;
+    writer.pragma_update(None, "foreign_keys", true)?;
+    writer.pragma_update(None, "temp_store", "MEMORY")?;
+    // Closing already: a disk that cannot take the writes is reported, not waited out.
+    let mut hold = writer::Hold::new(watch::channel(None).0, Arc::new(AtomicBool::new(true)));
+    writer_thread::recover(&mut writer, &mut hold)?;
+    Ok(())
 }
 
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {

@@ -16,6 +16,7 @@ mod error;
 mod extract;
 mod filter;
 mod index;
+mod journal;
 mod ledger;
 mod migrations;
 mod model;
@@ -24,6 +25,7 @@ mod query;
 mod retention;
 mod seal;
 mod writer;
+mod writer_thread;
 
 pub use error::StoreError;
 pub use ledger::{HistoryReader, Ledger};

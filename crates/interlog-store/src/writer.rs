@@ -1,15 +1,14 @@
-//! The writer thread: the only owner of the write connection.
+//! Applying writes: what each write does to the rows, the seals and the search index.
 //!
-//! With `synchronous=FULL` every commit costs an fsync, which dwarfs the cost of the inserts
-//! themselves. So the thread blocks for one write, then takes everything else already queued and
-//! commits the lot in one transaction (group commit): under load, many raises share one fsync.
-//!
-//! Within a transaction, the stages of one raise are folded into one statement (see [`plan`]), and
-//! every few hundred raises the transaction also moves finished rows into the search index (`index.rs`).
+//! The writer thread (`writer_thread.rs`) applies journaled writes in batches, each batch one
+//! transaction. Within it, the stages of one raise are folded into one statement (see [`plan`]), and
+//! every few hundred raises the transaction also moves finished rows into the search index
+//! (`index.rs`). A batch that fails is applied again write by write, so one bad write cannot lose
+//! the others.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +19,7 @@ use tokio::sync::watch;
 use crate::error::StoreError;
 use crate::extract::{completion, summarize_context, Completion};
 use crate::index;
+use crate::journal;
 use crate::model::{LedgerWrite, RaiseRecord, Resolution};
 use crate::seal;
 
@@ -33,6 +33,8 @@ pub(crate) struct Pending {
     pub write: LedgerWrite,
     /// Present for `write_blocking`, which wants to hear this write's own fate.
     pub ack: Option<SyncSender<Result<(), StoreError>>>,
+    /// Its entry in the journal, once journaled: taken out in the transaction that applies it.
+    pub journal_id: Option<i64>,
 }
 
 /// How the writer waits out a failing machine (see [`StoreError::is_environmental`]): the writes
@@ -64,7 +66,7 @@ impl Hold {
 
     /// After an environmental failure of `writes` writes: reports it, pauses, and says whether to
     /// try the same writes again.
-    fn wait(&mut self, error: &StoreError, writes: usize) -> bool {
+    pub(crate) fn wait(&mut self, error: &StoreError, writes: usize) -> bool {
         let message = error.to_string();
         if self.health.borrow().as_deref() != Some(message.as_str()) {
             tracing::error!(
@@ -85,7 +87,7 @@ impl Hold {
         true
     }
 
-    fn recovered(&mut self) {
+    pub(crate) fn recovered(&mut self) {
         self.pause = Self::FIRST_PAUSE;
         self.tries_while_closing = 0;
         if self.health.borrow().is_some() {
@@ -93,44 +95,6 @@ impl Hold {
             self.health.send_replace(None);
         }
     }
-}
-
-/// Runs until every sender is gone, writing everything that was queued before that.
-pub(crate) fn run(
-    mut conn: Connection,
-    queue: Receiver<Pending>,
-    committed: watch::Sender<u64>,
-    commits: &AtomicU64,
-    mut hold: Hold,
-) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    // recv() fails only once all senders are dropped *and* the queue is empty, so leaving the loop
-    // means everything submitted before close() has been written.
-    while let Ok(first) = queue.recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        let results = commit_batch(&mut conn, &batch, commits, &mut hold);
-        // Submitters hold the queue lock while numbering and sending, so the queue is in sequence order:
-        // the last write of this batch is the highest number, and every lower one is already done.
-        if let Some(last) = batch.last() {
-            committed.send_replace(last.seq);
-        }
-        for (pending, result) in batch.drain(..).zip(results) {
-            if let Some(ack) = pending.ack {
-                // The caller may have given up waiting; its write is recorded regardless.
-                let _ = ack.send(result);
-            }
-        }
-    }
-    if let Err(error) = index_all(&mut conn) {
-        tracing::error!(%error, "indexing the last ledger rows for search failed");
-    }
-    tracing::debug!("ledger writer stopped");
 }
 
 /// Commits `batch` as one transaction or, if that fails, each write in its own transaction so that one
@@ -143,7 +107,7 @@ pub(crate) fn commit_batch(
     hold: &mut Hold,
 ) -> Vec<Result<(), StoreError>> {
     let error = loop {
-        match apply_in_transaction(conn, batch.iter().map(|p| &p.write), true) {
+        match apply_in_transaction(conn, batch, true) {
             Ok(()) => {
                 commits.fetch_add(1, Ordering::Relaxed);
                 hold.recovered();
@@ -162,7 +126,7 @@ pub(crate) fn commit_batch(
         .iter()
         .map(|pending| {
             let result = loop {
-                match apply_in_transaction(conn, std::iter::once(&pending.write), false) {
+                match apply_in_transaction(conn, std::slice::from_ref(pending), false) {
                     Err(error) if error.is_environmental() && hold.wait(&error, 1) => {}
                     other => break other,
                 }
@@ -188,17 +152,28 @@ fn report_failure(pending: &Pending, error: &StoreError) {
     );
 }
 
-/// Applies `writes` in one transaction; with `index_rows`, the search index also takes in the rows
-/// waiting for it, if enough are (riding on a commit that happens anyway).
-fn apply_in_transaction<'a>(
+/// Applies `writes` in one transaction, taking their entries out of the journal; a write whose entry
+/// is gone was applied by another process and is skipped. With `index_rows`, the search index also
+/// takes in the rows waiting for it, if enough are (riding on a commit that happens anyway).
+fn apply_in_transaction(
     conn: &mut Connection,
-    writes: impl IntoIterator<Item = &'a LedgerWrite>,
+    writes: &[Pending],
     index_rows: bool,
 ) -> Result<(), StoreError> {
-    let ops = plan(writes)?;
     // IMMEDIATE so the busy timeout applies to taking the write lock, instead of a deferred transaction
     // failing at its first write if another process holds the lock.
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut ours = Vec::with_capacity(writes.len());
+    for pending in writes {
+        let take = match pending.journal_id {
+            Some(id) => journal::take(&tx, id)?,
+            None => true,
+        };
+        if take {
+            ours.push(&pending.write);
+        }
+    }
+    let ops = plan(ours)?;
     for op in &ops {
         execute(&tx, op)?;
     }
@@ -632,6 +607,7 @@ mod tests {
                 candidates: json!([]),
             }),
             ack: None,
+            journal_id: None,
         }
     }
 
@@ -683,6 +659,7 @@ mod tests {
             seq: 0,
             write,
             ack: None,
+            journal_id: None,
         };
         let batch = [
             raise("a"),
@@ -920,6 +897,7 @@ mod tests {
                     seq: i,
                     write: random_write(&mut dice, 100 + i as i64),
                     ack: None,
+                    journal_id: None,
                 })
                 .collect();
 
@@ -962,6 +940,7 @@ mod tests {
                     at_ms: 2,
                 },
                 ack: None,
+                journal_id: None,
             },
             raise("b"),
             Pending {
@@ -971,6 +950,7 @@ mod tests {
                     at_ms: 2,
                 },
                 ack: None,
+                journal_id: None,
             },
         ];
         let ops = plan(batch.iter().map(|p| &p.write)).expect("plan");
