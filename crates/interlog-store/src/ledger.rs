@@ -410,10 +410,12 @@ impl ReadPool {
     }
 }
 
-/// Read-only access to a ledger that another process (the running agent) may be writing: for
-/// `interlog history`. It never writes or indexes, so it cannot get in the writer's way; the one
-/// exception is a file an older build left, which it first brings up to this build's schema (as
-/// the agent would at its start), since the queries read what the later steps add.
+/// Read access to a ledger that another process (the running agent) may be writing: for
+/// `interlog history`, `export` and `verify`. It reads on a read-only connection and never indexes,
+/// so it cannot get in the writer's way. It writes in two cases only, at open: a file an older build
+/// left is brought up to this build's schema (as the agent would at its start), since the queries
+/// read what the later steps add; and durable writes still in the journal (a crash, or the agent a
+/// moment ago) are applied, so that what it shows, exports or verifies holds every one of them.
 pub struct HistoryReader {
     conn: Connection,
 }

@@ -401,9 +401,12 @@ fn crash_child() {
         let key = format!("crash-{i}");
         let mut context = interaction_context();
         context["description"] = json!("x".repeat(2000)); // bigger rows: more pages per commit
-        ledger
-            .write_blocking(raise(&key, i as i64, "CreateInteraction", context))
-            .expect("child write");
+                                                          // As the agent does: submitted, then acknowledged once durable (journaled; the rows are
+                                                          // applied later, so a kill finds some durable writes not applied yet).
+        let seq = ledger.submit(raise(&key, i as i64, "CreateInteraction", context));
+        while *ledger.committed().borrow() < seq {
+            std::thread::sleep(Duration::from_micros(200));
+        }
         writeln!(stdout, "ACK {key}").expect("stdout");
         stdout.flush().expect("flush");
         i += 1;
@@ -438,6 +441,11 @@ fn acknowledged_raises_survive_sigkill() {
     assert!(!status.success(), "child should have been killed");
     assert_eq!(acked.len(), 40, "child stopped acknowledging early");
 
+    let waiting: i64 = rusqlite::Connection::open(&db)
+        .expect("raw open")
+        .query_row("SELECT count(*) FROM journal", [], |r| r.get(0))
+        .expect("journal");
+    eprintln!("{waiting} durable writes were waiting in the journal at the kill");
     let ledger = Ledger::open(&db).expect("reopen after crash");
     let stored: std::collections::HashSet<String> = ledger
         .list(&HistoryQuery {
