@@ -202,9 +202,9 @@ async fn a_raise_is_held_while_the_ledger_cannot_write_and_goes_through_once_it_
     .await;
     let mut chat = agent.connect(CHAT).await;
     let ledger = agent.running().handle.ledger().clone();
-    // Another program holds the database's write lock past the busy timeout: to the agent this is
-    // a machine that cannot write, like a full disk.
-    let blocker = rusqlite::Connection::open(agent.dir.path().join("data/interlog.db"))
+    // Another program holds the write lock of the ledger's journal (where a raise is made durable)
+    // past the busy timeout: to the agent this is a machine that cannot write, like a full disk.
+    let blocker = rusqlite::Connection::open(agent.dir.path().join("data/interlog.journal"))
         .expect("second connection");
     blocker
         .execute_batch("BEGIN IMMEDIATE")

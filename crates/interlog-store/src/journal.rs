@@ -1,86 +1,161 @@
 //! The journal: the only durable step on the agent's hot path.
 //!
 //! A write the agent waits for (a raise before it is delivered, its result before it is returned) is
-//! made durable by appending it, as JSON, to one narrow table and committing with an fsync. That
-//! commit dirties a page or two at the table's right edge, where writing the raise's row would dirty
-//! the row, every index of `raises` and the queue of rows waiting for the search index. The writer
-//! then applies the journal in large batches, in transactions that skip the fsync (see `writer.rs`):
-//! each applied batch deletes its journal entries in the same transaction, so an entry is in the
-//! journal exactly as long as it is not applied, and a crash at any point leaves every durable write
-//! either applied or still in the journal, applied at the next open.
+//! made durable by appending it, as JSON, to a file of its own beside the ledger (`<name>.journal`, a
+//! SQLite database with one narrow table) and committing with an fsync. That commit writes a page or
+//! two of one file, where writing the raise's row would dirty the row, every index of `raises` and the
+//! queue for the search index, and it never waits behind that work: the rows are applied from the
+//! journaled writes by another thread, in large batches, on the ledger's own file (see
+//! `writer_thread.rs`).
 //!
-//! Anyone who writes the file may apply the journal (the agent's writer; `interlog history` opening a
-//! file a crash left, or one the agent is writing): whoever deletes an entry applies it, in the same
-//! transaction, so an entry is never applied twice.
+//! The ledger records how far it has applied the journal (`journal_applied`), in the same transaction
+//! as the rows, so a write is applied exactly once whatever crashes when: at open, whatever the
+//! journal holds past that mark is applied first. Entries up to the mark are deleted from the journal
+//! later, at leisure. The agent holds the journal file exclusively while it runs; `interlog history`
+//! reads it only when no agent does (after a crash), and applies what it finds the same way.
 
-use rusqlite::{params, Connection, Transaction};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::StoreError;
 use crate::model::LedgerWrite;
 
-/// Version 9: the journal.
-pub(crate) const V9_JOURNAL: &str = r#"
-CREATE TABLE journal (
+/// Version 9 of the ledger: how far the journal is applied, and the entries this build could not
+/// read (kept, not dropped).
+pub(crate) const V9_JOURNAL_APPLIED: &str = r#"
+CREATE TABLE journal_applied (
+    one     INTEGER PRIMARY KEY CHECK (one = 1),
+    through INTEGER NOT NULL
+);
+INSERT INTO journal_applied (one, through) VALUES (1, 0);
+CREATE TABLE journal_unreadable (
     id    INTEGER PRIMARY KEY,
     write TEXT NOT NULL
 );
 "#;
 
-/// The id the next entry gets: one past the highest in the journal. Ids only grow while a writer
-/// runs (it numbers entries itself), so one applied by someone else is never confused with a new one.
-pub(crate) fn next_id(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM journal")?
+/// The journal file of the ledger at `ledger`: beside it, `interlog.db` → `interlog.journal`.
+pub(crate) fn path_for(ledger: &Path) -> PathBuf {
+    ledger.with_extension("journal")
+}
+
+/// The journal file, opened for the agent's writer: created if missing, WAL with an fsync at every
+/// commit.
+pub(crate) fn open_for_writing(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::JournalMode(mode));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY, write TEXT NOT NULL);",
+    )?;
+    Ok(conn)
+}
+
+/// The journal file opened read-only, to apply what it holds from outside the agent (a crashed
+/// agent's, or a running agent's not yet applied), or `None` if there is no such file.
+pub(crate) fn open_for_reading(path: &Path) -> Result<Option<Connection>, StoreError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let has_entries: bool = conn
+        .prepare("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'entries')")?
+        .query_row([], |r| r.get(0))?;
+    Ok(has_entries.then_some(conn))
+}
+
+/// The highest id in the journal (0 when empty).
+pub(crate) fn last_id(journal: &Connection) -> Result<i64, StoreError> {
+    Ok(journal
+        .prepare_cached("SELECT coalesce(max(id), 0) FROM entries")?
         .query_row([], |r| r.get(0))?)
 }
 
-/// Appends `write` as entry `id`.
-pub(crate) fn append(tx: &Transaction<'_>, id: i64, write: &str) -> Result<(), StoreError> {
-    tx.prepare_cached("INSERT INTO journal (id, write) VALUES (?1, ?2)")?
-        .execute(params![id, write])?;
+/// Appends `writes` (serialized) with ids from `first_id` on, and deletes the entries the ledger has
+/// applied (`applied_through`), in one durable commit.
+pub(crate) fn append(
+    journal: &mut Connection,
+    writes: &[String],
+    first_id: i64,
+    applied_through: i64,
+) -> Result<(), StoreError> {
+    let tx = journal.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut insert = tx.prepare_cached("INSERT INTO entries (id, write) VALUES (?1, ?2)")?;
+        for (offset, write) in writes.iter().enumerate() {
+            insert.execute(params![first_id + offset as i64, write])?;
+        }
+    }
+    prune(&tx, applied_through)?;
+    tx.commit()?;
     Ok(())
 }
 
-/// Takes entry `id` out of the journal, to be applied in the same transaction. False if it is not
-/// there: another process applied it already.
-pub(crate) fn take(conn: &Connection, id: i64) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached("DELETE FROM journal WHERE id = ?1")?
-        .execute([id])?
-        == 1)
+/// Deletes the entries the ledger has applied.
+pub(crate) fn prune(tx: &Transaction<'_>, applied_through: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM entries WHERE id <= ?1")?
+        .execute([applied_through])?;
+    Ok(())
 }
 
-/// Whether anything waits in the journal (a read; false for a file from before the journal).
-pub(crate) fn any(conn: &Connection) -> Result<bool, StoreError> {
-    if !crate::migrations::has(conn, "journal")? {
-        return Ok(false);
-    }
-    Ok(conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM journal)")?
-        .query_row([], |r| r.get(0))?)
-}
-
-/// An entry read back from the file: what a crash left, or what another process journaled.
+/// An entry read back from the journal: what a crash left.
 pub(crate) struct Entry {
     pub id: i64,
-    /// `Err` for an entry this build cannot read (it is left where it is, and reported).
-    pub write: Result<LedgerWrite, serde_json::Error>,
+    pub text: String,
+}
+
+impl Entry {
+    pub(crate) fn write(&self) -> Result<LedgerWrite, serde_json::Error> {
+        serde_json::from_str(&self.text)
+    }
 }
 
 /// Up to `limit` entries with ids above `after`, oldest first.
-pub(crate) fn read(conn: &Connection, after: i64, limit: usize) -> Result<Vec<Entry>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, write FROM journal WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+pub(crate) fn read(
+    journal: &Connection,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<Entry>, StoreError> {
+    let mut stmt = journal
+        .prepare_cached("SELECT id, write FROM entries WHERE id > ?1 ORDER BY id LIMIT ?2")?;
     let rows = stmt.query_map(params![after, limit as i64], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        Ok(Entry {
+            id: r.get(0)?,
+            text: r.get(1)?,
+        })
     })?;
-    let mut entries = Vec::new();
-    for row in rows {
-        let (id, text) = row?;
-        entries.push(Entry {
-            id,
-            write: serde_json::from_str(&text),
-        });
-    }
-    Ok(entries)
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// How far the ledger has applied the journal.
+pub(crate) fn applied_through(ledger: &Connection) -> Result<i64, StoreError> {
+    Ok(ledger
+        .prepare_cached("SELECT through FROM journal_applied")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Moves the mark, in the transaction that applies the entries up to `through`.
+pub(crate) fn mark_applied(ledger: &Transaction<'_>, through: i64) -> Result<(), StoreError> {
+    ledger
+        .prepare_cached("UPDATE journal_applied SET through = max(through, ?1)")?
+        .execute([through])?;
+    Ok(())
+}
+
+/// Keeps an entry this build cannot read in the ledger itself, so nothing journaled is lost.
+pub(crate) fn keep_unreadable(ledger: &Transaction<'_>, entry: &Entry) -> Result<(), StoreError> {
+    ledger
+        .prepare_cached("INSERT OR IGNORE INTO journal_unreadable (id, write) VALUES (?1, ?2)")?
+        .execute(params![entry.id, entry.text])?;
+    Ok(())
 }

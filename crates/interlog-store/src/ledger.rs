@@ -19,11 +19,14 @@ use crate::model::{
 };
 use crate::writer::Pending;
 use crate::writer_thread::{Job, Shared};
-use crate::{migrations, query, writer, writer_thread};
+use crate::{journal, migrations, query, writer, writer_thread};
 
 /// How long a connection waits for a lock held by another connection (a checkpoint, a second process)
 /// before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a read waits for the writes durable before it to be applied to the rows.
+const SETTLE_WAIT: Duration = Duration::from_secs(2);
 
 /// Read connections kept open between calls; more may be opened for a burst, and are closed after.
 const MAX_IDLE_READERS: usize = 4;
@@ -133,10 +136,16 @@ impl Ledger {
         let (queue_tx, queue_rx) = mpsc::channel();
         let (committed_tx, committed_rx) = watch::channel(0);
         let (health_tx, health_rx) = watch::channel(None);
+        let health_tx = Arc::new(health_tx);
         let closing = Arc::new(AtomicBool::new(false));
-        let mut hold = writer::Hold::new(health_tx, Arc::clone(&closing));
+        let mut apply_hold = writer::Hold::new(Arc::clone(&health_tx), Arc::clone(&closing));
+        let journal_hold = writer::Hold::new(health_tx, Arc::clone(&closing));
+        let journal_path = journal::path_for(path);
+        create_private(&journal_path)?;
+        narrow_to_owner(&journal_path)?;
+        let journal = journal::open_for_writing(&journal_path)?;
         // Writes a crash left in the journal become rows before anything else is read or written.
-        writer_thread::recover(&mut conn, &mut hold)?;
+        writer_thread::recover(&mut conn, &journal, &mut apply_hold)?;
         // Rows a crash left waiting for the search index are indexed now, the way close() does. Not
         // fatal: rows that wait are still found by searches, and the writer will index them later.
         if let Err(error) = writer::index_all(&mut conn) {
@@ -157,9 +166,8 @@ impl Ledger {
             Arc::clone(&shared.commits),
             Arc::clone(&shared.applies),
         );
-        let handle = std::thread::Builder::new()
-            .name("interlog-ledger-writer".into())
-            .spawn(move || writer_thread::run(conn, queue_rx, shared, hold))?;
+        let handle =
+            writer_thread::start(conn, journal, queue_rx, shared, journal_hold, apply_hold)?;
 
         Ok(Ledger {
             inner: Arc::new(Inner {
@@ -349,8 +357,10 @@ impl Inner {
                 .as_ref()
                 .is_some_and(|queue| queue.send(Job::Settle(ack_tx)).is_ok());
             // Closed: the writer applies everything before it stops, and close() waits for that.
-            if sent {
-                let _ = ack_rx.recv();
+            // A ledger file the machine cannot write (see `health`) holds the rows back: the read
+            // then shows what is applied rather than hang.
+            if sent && ack_rx.recv_timeout(SETTLE_WAIT).is_err() {
+                tracing::warn!("reading the ledger before its latest writes are applied");
             }
         }
         self.readers.with(f)
@@ -435,16 +445,13 @@ impl HistoryReader {
             drop(writer);
             return HistoryReader::open(path);
         }
-        if crate::journal::any(&conn)? {
-            // Durable writes not yet applied (a crash, or the running agent a moment ago): applied
-            // now, so that what is read, exported or verified holds every one of them. Whoever
-            // applies an entry deletes it in the same transaction, so the agent never applies it twice.
-            if let Err(error) = apply_journal(path) {
-                tracing::warn!(
-                    %error,
-                    "the ledger's latest writes are still in its journal and are not shown: {error}"
-                );
-            }
+        // Durable writes not yet applied (a crash, or the running agent a moment ago): applied now,
+        // so that what is read, exported or verified holds every one of them.
+        if let Err(error) = apply_journal(path) {
+            tracing::warn!(
+                %error,
+                "the ledger's latest writes are still in its journal and are not shown: {error}"
+            );
         }
         Ok(HistoryReader { conn })
     }
@@ -473,19 +480,30 @@ impl HistoryReader {
     }
 }
 
-/// Applies what waits in the journal of the ledger at `path`, from outside the agent.
+/// Applies what waits in the journal of the ledger at `path`, from outside the agent (nothing to do
+/// when there is no journal, or nothing in it past the ledger's applied mark).
 fn apply_journal(path: &Path) -> Result<(), StoreError> {
+    let Some(journal) = journal::open_for_reading(&journal::path_for(path))? else {
+        return Ok(());
+    };
+    let pending = journal::last_id(&journal)?;
     let mut writer = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     writer.busy_timeout(BUSY_TIMEOUT)?;
+    if pending <= journal::applied_through(&writer)? {
+        return Ok(());
+    }
     writer.pragma_update(None, "synchronous", "FULL")?;
     writer.pragma_update(None, "foreign_keys", true)?;
     writer.pragma_update(None, "temp_store", "MEMORY")?;
     // Closing already: a disk that cannot take the writes is reported, not waited out.
-    let mut hold = writer::Hold::new(watch::channel(None).0, Arc::new(AtomicBool::new(true)));
-    writer_thread::recover(&mut writer, &mut hold)?;
+    let mut hold = writer::Hold::new(
+        Arc::new(watch::channel(None).0),
+        Arc::new(AtomicBool::new(true)),
+    );
+    writer_thread::recover(&mut writer, &journal, &mut hold)?;
     Ok(())
 }
 

@@ -212,7 +212,7 @@ const MIGRATIONS: &[&str] = &[
     V6_FILTERS,
     crate::chart::V7_DAY_COUNTS,
     crate::seal::V8_SEALED_RESENDS,
-    crate::journal::V9_JOURNAL,
+    crate::journal::V9_JOURNAL_APPLIED,
 ];
 
 /// The step that starts the hash chain: what was finished before it is sealed in the same

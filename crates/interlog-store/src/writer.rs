@@ -42,7 +42,9 @@ pub(crate) struct Pending {
 /// wrong. Nothing waiting on them goes ahead meanwhile (a raise is durable before it is delivered),
 /// and nothing is dropped: once the disk has room again, or the lock is released, they commit.
 pub(crate) struct Hold {
-    health: watch::Sender<Option<String>>,
+    /// Shared by the journal's thread and the applying thread: each clears only what it reported.
+    health: Arc<watch::Sender<Option<String>>>,
+    reported: Option<String>,
     closing: Arc<AtomicBool>,
     pause: Duration,
     tries_while_closing: u32,
@@ -55,9 +57,13 @@ impl Hold {
     /// (and logged), so that shutting down cannot hang on a full disk.
     const TRIES_WHILE_CLOSING: u32 = 2;
 
-    pub(crate) fn new(health: watch::Sender<Option<String>>, closing: Arc<AtomicBool>) -> Hold {
+    pub(crate) fn new(
+        health: Arc<watch::Sender<Option<String>>>,
+        closing: Arc<AtomicBool>,
+    ) -> Hold {
         Hold {
             health,
+            reported: None,
             closing,
             pause: Self::FIRST_PAUSE,
             tries_while_closing: 0,
@@ -74,8 +80,9 @@ impl Hold {
                 writes,
                 "the ledger cannot write; holding these writes, and what waits for them, until it can"
             );
-            self.health.send_replace(Some(message));
+            self.health.send_replace(Some(message.clone()));
         }
+        self.reported = Some(message);
         if self.closing.load(Ordering::Acquire) {
             self.tries_while_closing += 1;
             if self.tries_while_closing > Self::TRIES_WHILE_CLOSING {
@@ -90,9 +97,11 @@ impl Hold {
     pub(crate) fn recovered(&mut self) {
         self.pause = Self::FIRST_PAUSE;
         self.tries_while_closing = 0;
-        if self.health.borrow().is_some() {
-            tracing::info!("the ledger writes again; held writes committed");
-            self.health.send_replace(None);
+        if let Some(reported) = self.reported.take() {
+            if self.health.borrow().as_deref() == Some(reported.as_str()) {
+                tracing::info!("the ledger writes again; held writes committed");
+                self.health.send_replace(None);
+            }
         }
     }
 }
@@ -152,8 +161,8 @@ fn report_failure(pending: &Pending, error: &StoreError) {
     );
 }
 
-/// Applies `writes` in one transaction, taking their entries out of the journal; a write whose entry
-/// is gone was applied by another process and is skipped. With `index_rows`, the search index also
+/// Applies `writes` in one transaction, moving the journal's applied mark past them; a journaled write
+/// at or below the mark was applied already (by another process, after a crash) and is skipped. With `index_rows`, the search index also
 /// takes in the rows waiting for it, if enough are (riding on a commit that happens anyway).
 fn apply_in_transaction(
     conn: &mut Connection,
@@ -163,15 +172,21 @@ fn apply_in_transaction(
     // IMMEDIATE so the busy timeout applies to taking the write lock, instead of a deferred transaction
     // failing at its first write if another process holds the lock.
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let through = journal::applied_through(&tx)?;
     let mut ours = Vec::with_capacity(writes.len());
+    let mut newest = None;
     for pending in writes {
-        let take = match pending.journal_id {
-            Some(id) => journal::take(&tx, id)?,
-            None => true,
-        };
-        if take {
-            ours.push(&pending.write);
+        match pending.journal_id {
+            Some(id) if id <= through => {}
+            Some(id) => {
+                newest = newest.max(Some(id));
+                ours.push(&pending.write);
+            }
+            None => ours.push(&pending.write),
         }
+    }
+    if let Some(id) = newest {
+        journal::mark_applied(&tx, id)?;
     }
     let ops = plan(ours)?;
     for op in &ops {
@@ -589,7 +604,10 @@ mod tests {
 
     /// A hold whose health nobody watches.
     fn detached_hold() -> Hold {
-        Hold::new(watch::channel(None).0, Arc::new(AtomicBool::new(false)))
+        Hold::new(
+            Arc::new(watch::channel(None).0),
+            Arc::new(AtomicBool::new(false)),
+        )
     }
 
     fn raise(key: &str) -> Pending {

@@ -1,17 +1,20 @@
-//! The writer thread: the only owner of the write connection. Journal first, rows later.
+//! The ledger's two threads: the journal's, on the hot path, and the one that applies it.
 //!
-//! The thread blocks for one job, takes everything else already queued, and makes the lot durable in
-//! one transaction that only appends to the journal (`journal.rs`) and fsyncs (group commit): that is
-//! what `committed()` reports, and all the agent waits for. The journaled writes then wait in a
-//! backlog and are applied (rows, seals, the search index; `writer.rs`) in large batches, in
-//! transactions without an fsync: once enough wait, once the oldest has waited [`APPLY_AFTER`], or at
-//! once when someone needs them applied (a read of the ledger through [`Job::Settle`], a write whose
-//! caller waits for its own fate). New writes to journal go first: an apply runs only when the queue
-//! is empty, a batch at a time, so a raise never waits behind more than one apply.
+//! The **journal thread** blocks for one job, takes everything else already queued, and makes the
+//! lot durable in one commit of the journal file (`journal.rs`; group commit): that is what
+//! `committed()` reports, and all the agent waits for. It then hands the writes, in order, to the
+//! **applying thread**, the only one that writes the ledger's own file. That thread lets them wait
+//! and applies them (rows, seals, the search index; `writer.rs`) in large batches: once enough wait,
+//! once the oldest has waited [`APPLY_AFTER`], or at once when someone needs them applied (a read of
+//! the ledger, through [`Job::Settle`]; a write whose caller waits for its own fate). Each batch
+//! moves the journal's applied mark in its own transaction; the journal thread deletes the entries
+//! up to the mark as it next commits. A raise never waits behind applying: the two threads write
+//! different files.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -21,69 +24,88 @@ use crate::error::StoreError;
 use crate::journal;
 use crate::writer::{self, Hold, Pending, MAX_BATCH};
 
-/// Something for the writer thread to do.
+/// Something for the journal thread to do.
 #[allow(clippy::large_enum_variant)] // nearly every job is a write: boxing it would cost each one
 pub(crate) enum Job {
     Write(Pending),
-    /// Apply every write journaled so far, then answer: what a read does first, so that it sees
-    /// every durable write.
+    /// Apply every write journaled before this, then answer: what a read does first, so that it
+    /// sees every durable write.
     Settle(SyncSender<()>),
 }
 
-/// Applying starts once this many writes wait in the backlog (about a hundred round trips): the
-/// larger the batch, the fewer times each index page of `raises` is written.
+/// What the journal thread hands the applying thread, in order.
+#[allow(clippy::large_enum_variant)] // see `Job`
+enum ToApply {
+    /// Journaled (durable) and waiting to be applied.
+    Journaled(Pending),
+    Settle(SyncSender<()>),
+    /// Writes the journal could not take: applied durably at once, then `done` is answered (the
+    /// journal thread publishes them as durable only after that).
+    Direct(Vec<Pending>, SyncSender<()>),
+}
+
+/// Applying starts once this many writes wait (about a hundred round trips): the larger the batch,
+/// the fewer times each index page of `raises` is written.
 const APPLY_AT: usize = 384;
 
 /// ... or once the oldest has waited this long, so the rows are never far behind when it is quiet.
 const APPLY_AFTER: Duration = Duration::from_millis(100);
 
-/// ... and however busy the queue is, once this many wait (the queue never empties under a steady
-/// load of many apps; the backlog must not grow without end).
-const BACKLOG_LIMIT: usize = 2 * MAX_BATCH;
-
-/// The counters and watches the thread keeps up to date for the `Ledger` handle.
+/// The counters and watches the threads keep up to date for the `Ledger` handle.
 pub(crate) struct Shared {
     /// The highest sequence number durable (journaled, or failed for its own sake).
     pub committed: watch::Sender<u64>,
-    /// The highest sequence number applied (or failed for its own sake): reads need not settle.
+    /// The highest sequence number applied: reads need not settle when it has caught up.
     pub applied: Arc<AtomicU64>,
-    /// Durable commits (each one an fsync).
+    /// Durable commits of the journal (each one an fsync).
     pub commits: Arc<AtomicU64>,
-    /// Apply transactions.
+    /// Transactions that applied journaled writes to the ledger.
     pub applies: Arc<AtomicU64>,
 }
 
-/// Applies whatever a crash (or another process) left in the journal: before the writer starts, and
-/// from `interlog history`. Entries this build cannot read are left in place and reported.
-pub(crate) fn recover(conn: &mut Connection, hold: &mut Hold) -> Result<usize, StoreError> {
-    if !journal::any(conn)? {
-        return Ok(0);
-    }
+/// Applies whatever the journal holds past the ledger's applied mark (what a crash left): before
+/// the threads start, and from `interlog history`. An entry this build cannot read is kept in the
+/// ledger's `journal_unreadable` and reported.
+pub(crate) fn recover(
+    ledger: &mut Connection,
+    journal: &Connection,
+    hold: &mut Hold,
+) -> Result<usize, StoreError> {
     let applies = AtomicU64::new(0);
-    let mut after = 0;
+    let mut after = journal::applied_through(ledger)?;
     let mut applied = 0;
     loop {
-        let entries = journal::read(conn, after, MAX_BATCH)?;
+        let entries = journal::read(journal, after, MAX_BATCH)?;
         let Some(last) = entries.last() else { break };
         after = last.id;
         let mut batch = Vec::with_capacity(entries.len());
-        for entry in entries {
-            match entry.write {
+        for entry in &entries {
+            match entry.write() {
                 Ok(write) => batch.push(Pending {
                     seq: 0,
                     write,
                     ack: None,
                     journal_id: Some(entry.id),
                 }),
-                Err(error) => tracing::error!(
-                    id = entry.id,
-                    %error,
-                    "a journaled ledger write cannot be read; it stays in the journal"
-                ),
+                Err(error) => {
+                    tracing::error!(
+                        id = entry.id,
+                        %error,
+                        "a journaled ledger write cannot be read by this build; kept in journal_unreadable"
+                    );
+                    // The entries before it first: the mark only moves forward.
+                    applied += batch.len();
+                    writer::commit_batch(ledger, &batch, &applies, hold);
+                    batch.clear();
+                    let tx = ledger.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                    journal::keep_unreadable(&tx, entry)?;
+                    journal::mark_applied(&tx, entry.id)?;
+                    tx.commit()?;
+                }
             }
         }
         applied += batch.len();
-        writer::commit_batch(conn, &batch, &applies, hold);
+        writer::commit_batch(ledger, &batch, &applies, hold);
     }
     if applied > 0 {
         tracing::info!(writes = applied, "journaled ledger writes applied");
@@ -91,91 +113,294 @@ pub(crate) fn recover(conn: &mut Connection, hold: &mut Hold) -> Result<usize, S
     Ok(applied)
 }
 
-/// Runs until every sender is gone, then applies and indexes everything that was queued before that.
-pub(crate) fn run(mut conn: Connection, queue: Receiver<Job>, shared: Shared, mut hold: Hold) {
-    let mut next_id = match journal::next_id(&conn) {
-        Ok(id) => id,
-        Err(error) => {
-            tracing::error!(%error, "the ledger's journal cannot be read; writing rows directly");
-            i64::MIN
+/// Starts both threads. The journal thread runs until every sender of `queue` is gone; then the
+/// applying thread applies and indexes everything, and the journal is emptied of what it applied.
+pub(crate) fn start(
+    ledger: Connection,
+    mut journal: Connection,
+    queue: Receiver<Job>,
+    shared: Shared,
+    journal_hold: Hold,
+    apply_hold: Hold,
+) -> std::io::Result<JoinHandle<()>> {
+    let through = Arc::new(AtomicI64::new(
+        journal::applied_through(&ledger).map_err(std::io::Error::other)?,
+    ));
+    let next_id = journal::last_id(&journal)
+        .map_err(std::io::Error::other)?
+        .max(through.load(Ordering::Acquire))
+        + 1;
+    // Entries applied before (at open, by recovery) need not stay.
+    if let Ok(tx) = journal.transaction() {
+        let pruned = journal::prune(&tx, through.load(Ordering::Acquire)).and_then(|()| {
+            tx.commit()?;
+            Ok(())
+        });
+        if let Err(error) = pruned {
+            tracing::warn!(%error, "the ledger's journal could not be pruned");
         }
+    }
+    let (to_apply, applying) = mpsc::channel();
+    let applier = Applier {
+        through: Arc::clone(&through),
+        applied: Arc::clone(&shared.applied),
+        applies: Arc::clone(&shared.applies),
+        commits: Arc::clone(&shared.commits),
+        hold: apply_hold,
     };
-    let mut backlog = Backlog::default();
-    // Reads waiting for the writes journaled before them (up to that sequence number) to be applied.
-    let mut settles: Vec<(u64, SyncSender<()>)> = Vec::new();
-    let mut seen_seq = 0;
-    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    let mut open = true;
-    while open || !backlog.writes.is_empty() {
-        let needed = !settles.is_empty() || backlog.waiters > 0;
-        let wait = if !open || needed {
-            Wait::No
+    let apply_thread = std::thread::Builder::new()
+        .name("ledger-apply".into())
+        .spawn(move || applier.run(ledger, applying))?;
+    let journal_thread = JournalThread {
+        journal,
+        next_id,
+        through,
+        shared,
+        hold: journal_hold,
+        to_apply,
+    };
+    std::thread::Builder::new()
+        .name("ledger-journal".into())
+        .spawn(move || journal_thread.run(queue, apply_thread))
+}
+
+struct JournalThread {
+    journal: Connection,
+    next_id: i64,
+    /// The ledger's applied mark, as the applying thread last committed it.
+    through: Arc<AtomicI64>,
+    shared: Shared,
+    hold: Hold,
+    to_apply: Sender<ToApply>,
+}
+
+impl JournalThread {
+    fn run(mut self, queue: Receiver<Job>, apply_thread: JoinHandle<()>) {
+        let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+        // recv() fails only once all senders are dropped *and* the queue is empty, so leaving the
+        // loop means everything submitted before close() has been journaled.
+        while let Ok(first) = queue.recv() {
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            self.make_durable(&mut batch);
+        }
+        let JournalThread {
+            mut journal,
+            through,
+            to_apply,
+            ..
+        } = self;
+        drop(to_apply);
+        if apply_thread.join().is_err() {
+            tracing::error!("the ledger's applying thread panicked");
+        }
+        let emptied = journal
+            .transaction()
+            .map_err(StoreError::from)
+            .and_then(|tx| {
+                journal::prune(&tx, through.load(Ordering::Acquire))?;
+                Ok(tx.commit()?)
+            });
+        if let Err(error) = emptied {
+            tracing::warn!(%error, "the ledger's journal could not be emptied; it is applied at the next start");
+        }
+        tracing::debug!("ledger writer stopped");
+    }
+
+    /// Journals the writes of `batch` in one durable commit, publishes them as durable and hands
+    /// them on. Writes the journal cannot take (a write that cannot be serialized, a journal file
+    /// that fails other than by the machine) are applied durably, directly, before that: nothing
+    /// is published as durable that is not on disk, and nothing is lost.
+    fn make_durable(&mut self, batch: &mut Vec<Job>) {
+        let mut texts = Vec::with_capacity(batch.len());
+        let mut direct = Vec::new();
+        let mut highest = 0;
+        for job in batch.iter() {
+            if let Job::Write(pending) = job {
+                highest = highest.max(pending.seq);
+                match serde_json::to_string(&pending.write) {
+                    Ok(text) => texts.push(text),
+                    Err(error) => {
+                        tracing::warn!(%error, "a ledger write cannot be journaled; applied directly");
+                        texts.push(String::new());
+                    }
+                }
+            }
+        }
+        let journaled: Vec<String> = texts.iter().filter(|t| !t.is_empty()).cloned().collect();
+        let result = if journaled.is_empty() {
+            Ok(())
         } else {
-            match backlog.due_at() {
-                None => Wait::Forever,
-                Some(at) => Wait::Until(at),
+            loop {
+                let through = self.through.load(Ordering::Acquire);
+                match journal::append(&mut self.journal, &journaled, self.next_id, through) {
+                    Err(error)
+                        if error.is_environmental() && self.hold.wait(&error, journaled.len()) => {}
+                    other => break other,
+                }
             }
         };
-        match next_job(&queue, wait) {
-            Next::Job(first) => {
-                let mut job = Some(first);
-                while let Some(next) = job.take() {
-                    match next {
-                        Job::Write(pending) => {
-                            seen_seq = seen_seq.max(pending.seq);
-                            batch.push(pending);
+        let journal_ok = match result {
+            Ok(()) => {
+                if !journaled.is_empty() {
+                    self.shared.commits.fetch_add(1, Ordering::Relaxed);
+                }
+                self.hold.recovered();
+                true
+            }
+            Err(error) => {
+                tracing::error!(%error, "the ledger's journal failed; these writes are applied directly");
+                false
+            }
+        };
+        let mut texts = texts.into_iter();
+        let mut handed = Vec::with_capacity(batch.len());
+        for job in batch.drain(..) {
+            match job {
+                Job::Write(mut pending) => {
+                    let text = texts.next().unwrap_or_default();
+                    if journal_ok && !text.is_empty() {
+                        pending.journal_id = Some(self.next_id);
+                        self.next_id += 1;
+                        handed.push(ToApply::Journaled(pending));
+                    } else {
+                        direct.push(pending);
+                    }
+                }
+                Job::Settle(ack) => handed.push(ToApply::Settle(ack)),
+            }
+        }
+        if !direct.is_empty() {
+            let (done_tx, done_rx) = mpsc::sync_channel(1);
+            // After the journaled writes of this batch (they are older or unrelated), before
+            // anything is published.
+            handed.push(ToApply::Direct(direct, done_tx));
+            for item in handed.drain(..) {
+                let _ = self.to_apply.send(item);
+            }
+            let _ = done_rx.recv();
+        }
+        if highest > *self.shared.committed.borrow() {
+            self.shared.committed.send_replace(highest);
+        }
+        for item in handed {
+            let _ = self.to_apply.send(item);
+        }
+    }
+}
+
+struct Applier {
+    through: Arc<AtomicI64>,
+    applied: Arc<AtomicU64>,
+    applies: Arc<AtomicU64>,
+    commits: Arc<AtomicU64>,
+    hold: Hold,
+}
+
+impl Applier {
+    fn run(mut self, mut ledger: Connection, incoming: Receiver<ToApply>) {
+        let mut backlog = Backlog::default();
+        // Reads waiting for the writes handed over before them: answered once that many are applied.
+        let mut settles: Vec<(u64, SyncSender<()>)> = Vec::new();
+        let mut open = true;
+        while open || !backlog.writes.is_empty() {
+            let needed = !settles.is_empty() || backlog.waiters > 0;
+            let wait = if !open || needed {
+                Wait::No
+            } else {
+                match backlog.due_at() {
+                    None => Wait::Forever,
+                    Some(at) => Wait::Until(at),
+                }
+            };
+            match next(&incoming, wait) {
+                Next::Item(first) => {
+                    let mut item = Some(first);
+                    while let Some(next) = item.take() {
+                        match next {
+                            ToApply::Journaled(pending) => backlog.push(pending),
+                            ToApply::Settle(ack) => settles.push((backlog.received, ack)),
+                            ToApply::Direct(writes, done) => {
+                                // Older writes first, so that the rows see them in order.
+                                while !backlog.writes.is_empty() {
+                                    self.apply_some(&mut ledger, &mut backlog);
+                                }
+                                let results = writer::commit_batch(
+                                    &mut ledger,
+                                    &writes,
+                                    &self.commits,
+                                    &mut self.hold,
+                                );
+                                for (pending, result) in writes.into_iter().zip(results) {
+                                    self.applied.fetch_max(pending.seq, Ordering::AcqRel);
+                                    if let Some(ack) = pending.ack {
+                                        let _ = ack.send(result);
+                                    }
+                                }
+                                let _ = done.send(());
+                            }
                         }
-                        Job::Settle(ack) => settles.push((seen_seq, ack)),
+                        if backlog.writes.len() < MAX_BATCH {
+                            item = incoming.try_recv().ok();
+                        }
                     }
-                    if batch.len() < MAX_BATCH {
-                        job = queue.try_recv().ok();
+                    let needed = !settles.is_empty() || backlog.waiters > 0;
+                    if !needed && !backlog.is_due() {
+                        continue;
                     }
                 }
-                if !batch.is_empty() {
-                    make_durable(
-                        &mut conn,
-                        &mut batch,
-                        &mut next_id,
-                        &mut backlog,
-                        &shared,
-                        &mut hold,
-                    );
-                }
-                // Back for more before applying (whatever came in meanwhile is journaled first),
-                // unless someone waits for the backlog or it has grown too long.
-                let needed = !settles.is_empty() || backlog.waiters > 0;
-                if !needed && backlog.writes.len() < BACKLOG_LIMIT {
-                    continue;
-                }
+                Next::Closed => open = false,
+                Next::Idle => {}
             }
-            Next::Closed => open = false,
-            Next::Idle => {}
-        }
-        let needed = !settles.is_empty() || backlog.waiters > 0;
-        if needed || !open || backlog.is_due() || backlog.writes.len() >= BACKLOG_LIMIT {
-            backlog.apply_some(&mut conn, &shared, &mut hold);
-        }
-        if backlog.writes.is_empty() {
-            shared
-                .applied
-                .fetch_max(*shared.committed.borrow(), Ordering::AcqRel);
-        }
-        let oldest = backlog.writes.first().map_or(u64::MAX, |p| p.seq);
-        settles.retain(|(upto, ack)| {
-            let done = *upto < oldest;
-            if done {
-                let _ = ack.send(());
+            let needed = !settles.is_empty() || backlog.waiters > 0;
+            if needed || !open || backlog.is_due() {
+                self.apply_some(&mut ledger, &mut backlog);
             }
-            !done
-        });
+            settles.retain(|(upto, ack)| {
+                let done = *upto <= backlog.done;
+                if done {
+                    let _ = ack.send(());
+                }
+                !done
+            });
+        }
+        for (_, ack) in settles.drain(..) {
+            let _ = ack.send(());
+        }
+        if let Err(error) = writer::index_all(&mut ledger) {
+            tracing::error!(%error, "indexing the last ledger rows for search failed");
+        }
     }
-    for (_, ack) in settles.drain(..) {
-        let _ = ack.send(());
+
+    /// Applies the oldest batch in one transaction (with an fsync: once per few hundred writes,
+    /// after which the journal may forget them).
+    fn apply_some(&mut self, ledger: &mut Connection, backlog: &mut Backlog) {
+        let n = backlog.writes.len().min(MAX_BATCH);
+        if n == 0 {
+            return;
+        }
+        let batch: Vec<Pending> = backlog.writes.drain(..n).collect();
+        backlog.since = (!backlog.writes.is_empty()).then(Instant::now);
+        let results = writer::commit_batch(ledger, &batch, &self.applies, &mut self.hold);
+        let mut highest_seq = 0;
+        let mut highest_id = 0;
+        for (pending, result) in batch.into_iter().zip(results) {
+            highest_seq = highest_seq.max(pending.seq);
+            highest_id = highest_id.max(pending.journal_id.unwrap_or(0));
+            if let Some(ack) = pending.ack {
+                backlog.waiters -= 1;
+                let _ = ack.send(result);
+            }
+        }
+        backlog.done += n as u64;
+        self.through.fetch_max(highest_id, Ordering::AcqRel);
+        self.applied.fetch_max(highest_seq, Ordering::AcqRel);
     }
-    if let Err(error) = writer::index_all(&mut conn) {
-        tracing::error!(%error, "indexing the last ledger rows for search failed");
-    }
-    tracing::debug!("ledger writer stopped");
 }
 
 enum Wait {
@@ -186,107 +411,29 @@ enum Wait {
 
 #[allow(clippy::large_enum_variant)] // see `Job`
 enum Next {
-    Job(Job),
-    /// Nothing queued (or nothing before the deadline).
+    Item(ToApply),
+    /// Nothing came (before the deadline).
     Idle,
-    /// Every sender is gone and the queue is empty.
+    /// The journal thread is gone and everything it sent was received.
     Closed,
 }
 
-fn next_job(queue: &Receiver<Job>, wait: Wait) -> Next {
+fn next(incoming: &Receiver<ToApply>, wait: Wait) -> Next {
     match wait {
-        Wait::Forever => queue.recv().map_or(Next::Closed, Next::Job),
-        Wait::No => match queue.try_recv() {
-            Ok(job) => Next::Job(job),
+        Wait::Forever => incoming.recv().map_or(Next::Closed, Next::Item),
+        Wait::No => match incoming.try_recv() {
+            Ok(item) => Next::Item(item),
             Err(TryRecvError::Empty) => Next::Idle,
             Err(TryRecvError::Disconnected) => Next::Closed,
         },
-        Wait::Until(at) => match queue.recv_timeout(at.saturating_duration_since(Instant::now())) {
-            Ok(job) => Next::Job(job),
-            Err(RecvTimeoutError::Timeout) => Next::Idle,
-            Err(RecvTimeoutError::Disconnected) => Next::Closed,
-        },
-    }
-}
-
-/// Journals `batch` in one durable commit and moves it into the backlog. If the journal cannot take
-/// it (a write that cannot be serialized, or a journal this build cannot use), those writes are
-/// applied directly instead, durably, as before the journal: nothing waits on a write that is not
-/// on disk, and nothing is lost.
-fn make_durable(
-    conn: &mut Connection,
-    batch: &mut Vec<Pending>,
-    next_id: &mut i64,
-    backlog: &mut Backlog,
-    shared: &Shared,
-    hold: &mut Hold,
-) {
-    let mut direct = Vec::new();
-    let journaled = if *next_id == i64::MIN {
-        std::mem::swap(batch, &mut direct);
-        false
-    } else {
-        let mut texts = Vec::with_capacity(batch.len());
-        for pending in batch.drain(..) {
-            match serde_json::to_string(&pending.write) {
-                Ok(text) => texts.push((pending, text)),
-                Err(error) => {
-                    tracing::warn!(%error, "a ledger write cannot be journaled; written directly");
-                    direct.push(pending);
-                }
-            }
-        }
-        let result = loop {
-            match append_all(conn, &texts, *next_id) {
-                Err(error) if error.is_environmental() && hold.wait(&error, texts.len()) => {}
-                other => break other,
-            }
-        };
-        match result {
-            Ok(()) => {
-                shared.commits.fetch_add(1, Ordering::Relaxed);
-                hold.recovered();
-                for (mut pending, _) in texts {
-                    pending.journal_id = Some(*next_id);
-                    *next_id += 1;
-                    backlog.push(pending);
-                }
-                true
-            }
-            Err(error) => {
-                tracing::error!(%error, "the ledger's journal failed; writing rows directly");
-                direct.extend(texts.into_iter().map(|(pending, _)| pending));
-                false
-            }
-        }
-    };
-    if !direct.is_empty() {
-        let results = writer::commit_batch(conn, &direct, &shared.commits, hold);
-        for (pending, result) in direct.into_iter().zip(results) {
-            if let Some(ack) = pending.ack {
-                let _ = ack.send(result);
+        Wait::Until(at) => {
+            match incoming.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                Ok(item) => Next::Item(item),
+                Err(RecvTimeoutError::Timeout) => Next::Idle,
+                Err(RecvTimeoutError::Disconnected) => Next::Closed,
             }
         }
     }
-    // Submitters number and send under one lock, so the queue is in sequence order: the highest
-    // number handled is the last one, and everything below it is done.
-    let last = backlog.last_seq.max(*shared.committed.borrow());
-    if journaled || last > *shared.committed.borrow() {
-        shared.committed.send_replace(last);
-    }
-}
-
-fn append_all(
-    conn: &mut Connection,
-    texts: &[(Pending, String)],
-    first_id: i64,
-) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    for (offset, (_, text)) in texts.iter().enumerate() {
-        journal::append(&tx, first_id + offset as i64, text)?;
-    }
-    tx.commit()?;
-    Ok(())
 }
 
 /// Journaled writes not applied yet, oldest first.
@@ -296,8 +443,9 @@ struct Backlog {
     since: Option<Instant>,
     /// Writes whose caller waits to hear their own fate (`write_blocking`).
     waiters: usize,
-    /// The highest sequence number ever journaled.
-    last_seq: u64,
+    /// Writes received, and applied, since the start.
+    received: u64,
+    done: u64,
 }
 
 impl Backlog {
@@ -306,7 +454,7 @@ impl Backlog {
             self.since = Some(Instant::now());
         }
         self.waiters += usize::from(pending.ack.is_some());
-        self.last_seq = self.last_seq.max(pending.seq);
+        self.received += 1;
         self.writes.push(pending);
     }
 
@@ -320,44 +468,4 @@ impl Backlog {
     fn is_due(&self) -> bool {
         self.due_at().is_some_and(|at| at <= Instant::now())
     }
-
-    /// Applies the oldest batch, without an fsync: the journal is already durable, and the entries
-    /// are deleted in the same transaction, so a crash undoes both or neither.
-    fn apply_some(&mut self, conn: &mut Connection, shared: &Shared, hold: &mut Hold) {
-        let n = self.writes.len().min(MAX_BATCH);
-        if n == 0 {
-            return;
-        }
-        let batch: Vec<Pending> = self.writes.drain(..n).collect();
-        self.since = (!self.writes.is_empty()).then(Instant::now);
-        let results = with_synchronous_normal(conn, |conn| {
-            writer::commit_batch(conn, &batch, &shared.applies, hold)
-        });
-        let mut highest = 0;
-        for (pending, result) in batch.into_iter().zip(results) {
-            highest = highest.max(pending.seq);
-            if let Some(ack) = pending.ack {
-                self.waiters -= 1;
-                let _ = ack.send(result);
-            }
-        }
-        shared.applied.fetch_max(highest, Ordering::AcqRel);
-    }
-}
-
-/// Runs `f` with the connection's commits not waiting for the disk (WAL, `synchronous=NORMAL`): still
-/// atomic, and made durable by the next durable commit's fsync of the WAL, which holds them.
-fn with_synchronous_normal<T>(conn: &mut Connection, f: impl FnOnce(&mut Connection) -> T) -> T {
-    let relaxed = conn.pragma_update(None, "synchronous", "NORMAL");
-    if let Err(error) = &relaxed {
-        tracing::warn!(%error, "cannot relax synchronous for applying the journal");
-    }
-    let result = f(conn);
-    if relaxed.is_ok() {
-        if let Err(error) = conn.pragma_update(None, "synchronous", "FULL") {
-            // Durable commits would no longer be durable: nothing may go on as if they were.
-            panic!("cannot restore synchronous=FULL on the ledger: {error}");
-        }
-    }
-    result
 }

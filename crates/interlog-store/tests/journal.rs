@@ -31,13 +31,18 @@ fn completed(key: &str, at: i64) -> LedgerWrite {
     }
 }
 
+/// The ledger's journal file (beside it).
+fn journal(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path.with_extension("journal")).expect("journal file")
+}
+
 /// A file as a crash leaves it: these writes durable in the journal, not applied.
 fn crashed_with(path: &Path, entries: &[String]) {
     Ledger::open(path).expect("create").close();
-    let conn = rusqlite::Connection::open(path).expect("raw open");
+    let conn = journal(path);
     for entry in entries {
         conn.execute(
-            "INSERT INTO journal (id, write) VALUES ((SELECT coalesce(max(id), 0) + 1 FROM journal), ?1)",
+            "INSERT INTO entries (id, write) VALUES ((SELECT coalesce(max(id), 0) + 1 FROM entries), ?1)",
             [entry],
         )
         .expect("journal entry");
@@ -45,9 +50,8 @@ fn crashed_with(path: &Path, entries: &[String]) {
 }
 
 fn journal_len(path: &Path) -> i64 {
-    rusqlite::Connection::open(path)
-        .expect("raw open")
-        .query_row("SELECT count(*) FROM journal", [], |r| r.get(0))
+    journal(path)
+        .query_row("SELECT count(*) FROM entries", [], |r| r.get(0))
         .expect("count")
 }
 
@@ -106,25 +110,28 @@ fn history_applies_the_journal_once_and_the_agent_does_not_again() {
     let rows = reader.list(&HistoryQuery::default()).expect("list");
     assert_eq!(keys(&rows), [("a".into(), "completed".into())]);
     drop(reader);
-    assert_eq!(journal_len(&path), 0);
-    // The agent finds nothing left to apply: one row, not a failed second insert.
+    // It only reads the journal; the ledger's mark says the entries are applied.
+    assert_eq!(journal_len(&path), 2);
+    // The agent finds nothing left to apply (one row, not a failed second insert) and forgets them.
     let ledger = Ledger::open(&path).expect("open");
     assert_eq!(
         ledger.list(&HistoryQuery::default()).expect("list").len(),
         1
     );
     ledger.close();
+    assert_eq!(journal_len(&path), 0);
 }
 
 #[test]
 fn an_entry_this_build_cannot_read_is_kept_and_the_rest_applied() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ledger.db");
+    let unreadable = r#"{"somethingNew": {"rowsOf": "a later build"}}"#;
     crashed_with(
         &path,
         &[
             json(&raise("a", 1)),
-            r#"{"somethingNew": {"rowsOf": "a later build"}}"#.to_owned(),
+            unreadable.to_owned(),
             json(&raise("b", 2)),
         ],
     );
@@ -140,10 +147,17 @@ fn an_entry_this_build_cannot_read_is_kept_and_the_rest_applied() {
         3
     );
     ledger.close();
-    assert_eq!(journal_len(&path), 1, "the unreadable entry is kept");
-    // And it is still kept (not applied, not lost) the next time.
-    Ledger::open(&path).expect("reopen").close();
-    assert_eq!(journal_len(&path), 1);
+    // Not lost: kept in the ledger, as it was.
+    let kept: Vec<(i64, String)> = rusqlite::Connection::open(&path)
+        .expect("raw open")
+        .prepare("SELECT id, write FROM journal_unreadable")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(kept, [(2, unreadable.to_owned())]);
+    assert_eq!(journal_len(&path), 0);
 }
 
 #[tokio::test]
@@ -167,6 +181,7 @@ async fn reads_see_every_durable_write_and_another_process_may_apply_them() {
             assert_eq!(rows[0].state, "completed");
         } else {
             // `interlog history` meanwhile: it applies what it finds; the agent must not again.
+            // (Opened after the agent's journal commit, it sees every durable write.)
             let reader = HistoryReader::open(&path).expect("reader");
             let rows = reader.list(&HistoryQuery::default()).expect("list");
             assert_eq!(rows.len(), round as usize + 1);
@@ -185,5 +200,62 @@ async fn reads_see_every_durable_write_and_another_process_may_apply_them() {
         .query_row("SELECT count(*) FROM raises", [], |r| r.get(0))
         .expect("count");
     assert_eq!(raises, 20);
-    assert_eq!(journal_len(&path), 0);
+    assert_eq!(journal_len(&path), 0, "closing forgets what was applied");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_raise_is_durable_while_the_ledger_file_is_locked_and_its_row_follows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger.db");
+    let ledger = Ledger::open(&path).expect("open");
+    // Another program holds the ledger file's write lock: the rows cannot be applied.
+    let blocker = rusqlite::Connection::open(&path).expect("second connection");
+    blocker.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    let seq = ledger.submit(raise("a", 1));
+    let mut committed = ledger.committed();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        committed.wait_for(|s| *s >= seq),
+    )
+    .await
+    .expect("durable (journaled) although the ledger file is locked")
+    .expect("writer alive");
+    // The applying thread says what holds it back, and reads show what is applied, not hang.
+    let mut health = ledger.health();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(15),
+        health.wait_for(|h| h.as_deref().is_some_and(|h| h.contains("locked"))),
+    )
+    .await
+    .expect("the ledger says why rows wait")
+    .expect("alive");
+    let reader = ledger.clone();
+    let rows = tokio::task::spawn_blocking(move || reader.list(&HistoryQuery::default()))
+        .await
+        .expect("join")
+        .expect("list");
+    assert!(rows.is_empty());
+    blocker.execute_batch("ROLLBACK").expect("unlock");
+    let reader = ledger.clone();
+    let rows = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let rows = reader.list(&HistoryQuery::default()).expect("list");
+            if !rows.is_empty() || std::time::Instant::now() > deadline {
+                return rows;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    })
+    .await
+    .expect("join");
+    assert_eq!(keys(&rows), [("a".into(), "raised".into())]);
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        health.wait_for(Option::is_none),
+    )
+    .await
+    .expect("healthy again")
+    .expect("alive");
+    ledger.close();
 }

@@ -196,7 +196,7 @@ fn rows_finished_before_the_chain_existed_are_sealed_once_by_the_migration() {
         &path,
         "DROP TABLE seals; DROP TABLE people; DROP TABLE resends; DROP TABLE chain_start;
          DROP INDEX raises_unsettled; DROP TRIGGER day_counts_delete;
-         DROP TRIGGER day_counts_update; DROP TABLE day_counts; DROP TABLE journal;
+         DROP TRIGGER day_counts_update; DROP TABLE day_counts; DROP TABLE journal_applied; DROP TABLE journal_unreadable;
          PRAGMA user_version = 3;",
     );
     // `interlog history` run before the agent ran this build brings the file up to date first.
@@ -385,7 +385,7 @@ fn re_send_links_are_sealed() {
     reset();
     edit(
         &copy,
-        "DELETE FROM seals WHERE kind = 'resend'; DROP TABLE journal; PRAGMA user_version = 7;",
+        "DELETE FROM seals WHERE kind = 'resend'; DROP TABLE journal_applied; DROP TABLE journal_unreadable; PRAGMA user_version = 7;",
     );
     Ledger::open(&copy).expect("migrates").close();
     let v = verify(&copy);

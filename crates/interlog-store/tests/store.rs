@@ -441,9 +441,17 @@ fn acknowledged_raises_survive_sigkill() {
     assert!(!status.success(), "child should have been killed");
     assert_eq!(acked.len(), 40, "child stopped acknowledging early");
 
-    let waiting: i64 = rusqlite::Connection::open(&db)
+    let applied: i64 = rusqlite::Connection::open(&db)
         .expect("raw open")
-        .query_row("SELECT count(*) FROM journal", [], |r| r.get(0))
+        .query_row("SELECT through FROM journal_applied", [], |r| r.get(0))
+        .expect("mark");
+    let waiting: i64 = rusqlite::Connection::open(db.with_extension("journal"))
+        .expect("journal open")
+        .query_row(
+            "SELECT count(*) FROM entries WHERE id > ?1",
+            [applied],
+            |r| r.get(0),
+        )
         .expect("journal");
     eprintln!("{waiting} durable writes were waiting in the journal at the kill");
     let ledger = Ledger::open(&db).expect("reopen after crash");
@@ -813,6 +821,9 @@ fn the_ledger_is_readable_by_its_owner_only() {
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(&nested.join("interlog.db-wal")), 0o600);
     assert_eq!(mode(&nested.join("interlog.db-shm")), 0o600);
+    // The journal, where each write is made durable first, likewise.
+    assert_eq!(mode(&nested.join("interlog.journal")), 0o600);
+    assert_eq!(mode(&nested.join("interlog.journal-wal")), 0o600);
     drop(ledger);
 
     // A folder that already existed keeps its mode; a database others could read is narrowed,
@@ -969,9 +980,12 @@ async fn writes_the_machine_cannot_take_are_held_then_committed_none_lost() {
     let mut health = ledger.health();
     assert_eq!(*health.borrow(), None, "a healthy ledger says so");
 
-    // Another process holds the write lock past the busy timeout (a backup tool, a stray writer):
-    // to the writer that is a failure of the machine, like a full disk, not of its writes.
-    let blocker = rusqlite::Connection::open(&path).expect("second connection");
+    // Another process holds the write lock of the journal, where writes are made durable, past the
+    // busy timeout (a backup tool, a stray writer): to the writer that is a failure of the machine,
+    // like a full disk, not of its writes. (The ledger file locked holds back only the rows:
+    // tests/journal.rs.)
+    let blocker =
+        rusqlite::Connection::open(path.with_extension("journal")).expect("second connection");
     blocker
         .execute_batch("BEGIN IMMEDIATE")
         .expect("take the write lock");

@@ -160,8 +160,8 @@ test('the period list narrows the history: nothing last year, the rows of today,
 
 test('while the ledger cannot write, the history window says so, and the held raise goes through after', async () => {
   await switchTo('index.html');
-  // Another program takes the database's write lock (the sqlite3 shell, in a transaction).
-  const db = path.join(work, 'data', 'interlog.db');
+  // Another program takes the write lock of the ledger's journal (the sqlite3 shell, in a transaction).
+  const db = path.join(work, 'data', 'interlog.journal'); // where a raise is made durable
   const holder = spawn('sqlite3', [db], { stdio: ['pipe', 'pipe', 'inherit'] });
   let said = '';
   holder.stdout.on('data', d => { said += d; });

@@ -31,7 +31,7 @@ const fds = pid => fs.readdirSync(`/proc/${pid}/fd`).length;
 function ledgerBytes(dataDir) {
   return fs
     .readdirSync(dataDir)
-    .filter(f => f.startsWith('interlog.db'))
+    .filter(f => f.startsWith('interlog.db') || f.startsWith('interlog.journal'))
     .reduce((sum, f) => sum + fs.statSync(path.join(dataDir, f)).size, 0);
 }
 
