@@ -1,5 +1,6 @@
-//! The `Ledger` handle: submission and durability tracking on the caller's side, a writer thread on the
-//! other, and a small pool of read-only connections beside it.
+//! The `Ledger` handle: submission and durability tracking on the caller's side, the journal's and
+//! the applying threads on the other (`writer_thread.rs`), and a small pool of read-only connections
+//! beside them.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

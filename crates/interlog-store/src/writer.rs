@@ -1,6 +1,6 @@
 //! Applying writes: what each write does to the rows, the seals and the search index.
 //!
-//! The writer thread (`writer_thread.rs`) applies journaled writes in batches, each batch one
+//! The applying thread (`writer_thread.rs`) applies journaled writes in batches, each batch one
 //! transaction. Within it, the stages of one raise are folded into one statement (see [`plan`]), and
 //! every few hundred raises the transaction also moves finished rows into the search index
 //! (`index.rs`). A batch that fails is applied again write by write, so one bad write cannot lose

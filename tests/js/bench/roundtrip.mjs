@@ -261,6 +261,13 @@ for (const a of agents) {
   }
 }
 console.log(table(results));
+// A benchmark that lost or failed a round trip says so in its exit status (the test command's
+// smoke run relies on it; it asserts no timing).
+const failed = results.filter(r => r.lost || r.errors || r.completed !== r.roundTrips);
+if (failed.length) {
+  console.error(`round trips lost or failed: ${failed.map(r => `${r.agent} at ${r.pairs} pair(s)`).join(', ')}`);
+  process.exitCode = 1;
+}
 
 if (opt.out) {
   const report = {
