@@ -158,6 +158,7 @@ pub(crate) fn start(
         shared,
         hold: journal_hold,
         to_apply,
+        stalled: false,
     };
     std::thread::Builder::new()
         .name("ledger-journal".into())
@@ -172,6 +173,9 @@ struct JournalThread {
     shared: Shared,
     hold: Hold,
     to_apply: Sender<ToApply>,
+    /// Set once a write could be made durable neither in the journal nor in the ledger: nothing
+    /// is published as durable after that.
+    stalled: bool,
 }
 
 impl JournalThread {
@@ -283,7 +287,17 @@ impl JournalThread {
             for item in handed.drain(..) {
                 let _ = self.to_apply.send(item);
             }
-            let _ = done_rx.recv();
+            if done_rx.recv().is_err() {
+                // The applying thread is gone (it panicked): these writes are on disk nowhere, so
+                // nothing from here on is published as durable. The gate stays shut.
+                tracing::error!("the ledger can no longer make writes durable; holding everything");
+                let stopped = std::io::Error::other("the ledger's applying thread stopped");
+                self.hold.wait(&StoreError::Io(stopped), 0);
+                self.stalled = true;
+            }
+        }
+        if self.stalled {
+            return;
         }
         if highest > *self.shared.committed.borrow() {
             self.shared.committed.send_replace(highest);
