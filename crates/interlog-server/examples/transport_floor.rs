@@ -37,7 +37,10 @@ fn main() -> std::io::Result<()> {
 }
 
 async fn relay(stream: tokio::net::TcpStream, peers: Peers) {
-    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+    // Read as the agent reads (`ws::READ_BUFFER_BYTES`), so the floor is the same stack's.
+    let mut config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
+    config.read_buffer_size = interlog_server::ws::READ_BUFFER_BYTES;
+    let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else {
         return;
     };
     let (mut sink, mut frames) = ws.split();

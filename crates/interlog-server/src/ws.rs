@@ -107,10 +107,16 @@ pub async fn serve(
     }
 }
 
+/// How much of a socket is read at a time. tungstenite zero-fills its read buffer up to this before
+/// every read (128 KiB by default): DACP messages are a few KiB, so that was most of the cost of
+/// reading one. A larger frame takes several reads.
+pub const READ_BUFFER_BYTES: usize = 16 * 1024;
+
 async fn connection(stream: TcpStream, slot: Slot, handle: AgentHandle, settings: Arc<WsSettings>) {
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(settings.max_frame_bytes);
     config.max_frame_size = Some(settings.max_frame_bytes);
+    config.read_buffer_size = READ_BUFFER_BYTES;
     // tungstenite's callback type fixes the (large) error type.
     #[allow(clippy::result_large_err)]
     let check = |request: &Request, response: Response| {
