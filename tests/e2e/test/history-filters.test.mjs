@@ -117,7 +117,9 @@ test('the detail shows the timeline; an unconfirmed interaction is re-sent to an
   const originalId = Number(await row.getAttribute('data-id'));
   await shot('detail-timeline');
 
-  await (await browser.$('#resend')).click();
+  // Clicked in the page: a WebDriver click that makes another window appear sometimes never
+  // returned (WebKitWebDriver waiting on the wrong window; seen with builds before and after).
+  await browser.execute(el => el.click(), await browser.$('#resend'));
   // The resolver offers the handlers; Harbor (a new window) is picked.
   await switchToUrl(browser, 'the resolver', ownPage('resolver.html'));
   const harbor = await until('Harbor among the handlers', async () => {
@@ -126,7 +128,7 @@ test('the detail shows the timeline; an unconfirmed interaction is re-sent to an
     }
     return null;
   });
-  await harbor.click();
+  await browser.execute(el => el.click(), harbor);
   await browser.keys('Enter');
 
   // Back in the history: the original links to its re-send, which Harbor confirmed.
