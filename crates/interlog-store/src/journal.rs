@@ -85,7 +85,7 @@ pub(crate) fn last_id(journal: &Connection) -> Result<i64, StoreError> {
 /// applied (`applied_through`), in one durable commit.
 pub(crate) fn append(
     journal: &mut Connection,
-    writes: &[String],
+    writes: &[&str],
     first_id: i64,
     applied_through: i64,
 ) -> Result<(), StoreError> {

@@ -33,7 +33,8 @@ pub(crate) struct Pending {
     pub write: LedgerWrite,
     /// Present for `write_blocking`, which wants to hear this write's own fate.
     pub ack: Option<SyncSender<Result<(), StoreError>>>,
-    /// Its entry in the journal, once journaled: taken out in the transaction that applies it.
+    /// Its entry in the journal, once journaled: the transaction that applies it moves the ledger's
+    /// applied mark past it.
     pub journal_id: Option<i64>,
 }
 

@@ -236,7 +236,11 @@ impl JournalThread {
                 }
             }
         }
-        let journaled: Vec<String> = texts.iter().filter(|t| !t.is_empty()).cloned().collect();
+        let journaled: Vec<&str> = texts
+            .iter()
+            .map(String::as_str)
+            .filter(|t| !t.is_empty())
+            .collect();
         let result = if journaled.is_empty() {
             Ok(())
         } else {
