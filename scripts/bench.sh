@@ -33,9 +33,9 @@ bin="$target_dir/release/interlog"
 if ! $smoke || [ ! -x "$bin" ]; then
   cargo build --release --features custom-protocol
 fi
-# One invocation, so the dependencies they share are built once (with one set of features).
-cargo build --release -p interlog-store -p interlog-server \
-  --example ledger_bench --example durability_floor --example transport_floor
+# One invocation, so the dependencies they share are built once (with one set of features); the
+# same one as scripts/startup.sh, so that whichever runs second builds nothing.
+cargo build --release -p interlog-store -p interlog-server -p interlog-startup --bins --examples
 
 reference_src=${REFERENCE_DA:-$root/../shared/reference-da}
 agents=(--agent "interlog=$bin --headless")

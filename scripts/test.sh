@@ -2,7 +2,7 @@
 # Every check and every test: formatting, lints, the UI's type check, Rust unit, scenario,
 # store and protocol tests, the JavaScript suite on the official FDC3 client against the real
 # agent, the end-to-end tests of the real windows under Xvfb, the FDC3 conformance framework
-# run inside Interlog, the Debian package, and a smoke run of every benchmark.
+# run inside Interlog, the Debian package, and a smoke run of every benchmark (start-up too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -34,6 +34,9 @@ tests/package/deb-smoke.sh "$deb"
 
 step "Benchmarks, a smoke run of each: they run and lose nothing (no timing is asserted)"
 scripts/bench.sh --smoke
+
+step "Start-up and memory beside a bare Tauri app, a smoke run (no timing is asserted)"
+scripts/startup.sh --smoke
 
 # On the release build the package step made: the binary users run, and the official tests'
 # one-second waits are not spent on unoptimised code.

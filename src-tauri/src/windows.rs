@@ -1,7 +1,8 @@
 //! Interlog's own windows: the launcher (home, shown at start), the history (`main`), the
 //! settings, and the resolver dialog.
 //!
-//! The history and resolver windows are created hidden at start so they appear instantly.
+//! The history and resolver windows are created hidden as soon as the launcher has loaded, so they
+//! appear instantly when wanted; they share the launcher's web process.
 //! Closing the launcher or the history hides it; when neither is left on screen the app quits.
 //! Whenever the agent has a request for the user the resolver is filled, shown, raised above
 //! other windows and focused, whatever else is shown. Closing it is a Cancel.
@@ -10,6 +11,9 @@ use interlog_core::agent::ResolverChoice;
 use interlog_server::icons::IconCache;
 use interlog_server::{AgentHandle, UiEvent};
 use serde::Deserialize;
+use std::time::Duration;
+
+use tauri::webview::PageLoadEvent;
 use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 use ts_rs::TS;
 
@@ -45,6 +49,9 @@ pub struct HistorySearch {
     pub title: Option<String>,
 }
 
+/// Creates the launcher, the window users see first. The hidden ones (history, resolver) follow
+/// once it has been painted (see [`HIDDEN_WINDOWS_AFTER_LOAD`]), or at once when a request for the
+/// user comes first.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
     let launcher =
         WebviewWindowBuilder::new(app, LAUNCHER, WebviewUrl::App("launcher.html".into()))
@@ -52,33 +59,68 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
             .inner_size(520.0, 720.0)
             .min_inner_size(380.0, 420.0)
             .center()
+            .on_page_load(|window, payload| {
+                if payload.event() == PageLoadEvent::Finished {
+                    create_hidden_after(window.app_handle(), HIDDEN_WINDOWS_AFTER_LOAD);
+                }
+            })
             .build()?;
+    hide_or_quit_on_close(app, &launcher);
+    create_hidden_after(app, HIDDEN_WINDOWS_AT_THE_LATEST);
+    Ok(())
+}
+
+/// How long after the launcher's page has loaded the hidden windows are made: their pages load in
+/// the launcher's web process, and would otherwise hold up its first paint (by about 300 ms here).
+const HIDDEN_WINDOWS_AFTER_LOAD: Duration = Duration::from_millis(800);
+
+/// When the hidden windows are made if the launcher's page has not loaded by then.
+const HIDDEN_WINDOWS_AT_THE_LATEST: Duration = Duration::from_secs(3);
+
+/// Makes the hidden windows (if not yet made) after `delay`, on the main thread.
+fn create_hidden_after(app: &AppHandle, delay: Duration) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(delay).await;
+        let on_main = app.clone();
+        let _ = app.run_on_main_thread(move || create_hidden(&on_main));
+    });
+}
+
+/// Creates the history and resolver windows, hidden, the first time it is called (on the main
+/// thread). Their pages run in the launcher's web process: Interlog's own pages are one trusted
+/// UI, and a web process of their own each would cost about 60–90 MB. Apps' windows never share it.
+fn create_hidden(app: &AppHandle) {
+    if app.get_webview_window(RESOLVER).is_some() {
+        return;
+    }
+    let Some(launcher) = app.get_webview_window(LAUNCHER) else {
+        return;
+    };
+    let app = app.clone();
+    let created = launcher.with_webview(move |launcher_view| {
+        if let Err(e) = build_hidden(&app, &launcher_view) {
+            tracing::error!(error = %e, "cannot create the history and resolver windows");
+        }
+    });
+    if let Err(e) = created {
+        tracing::error!(error = %e, "cannot create the history and resolver windows");
+    }
+}
+
+fn build_hidden(app: &AppHandle, related: &tauri::webview::PlatformWebview) -> tauri::Result<()> {
+    if app.get_webview_window(RESOLVER).is_some() {
+        return Ok(());
+    }
     let main = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
         .title("Interlog — interaction history")
         .inner_size(1280.0, 800.0)
         .min_inner_size(720.0, 480.0)
         .center()
         .visible(false)
+        .with_related_view(related.inner())
         .build()?;
-    for window in [launcher, main] {
-        let app = app.clone();
-        let this = window.clone();
-        window.on_window_event(move |event| {
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                let other = if this.label() == MAIN { LAUNCHER } else { MAIN };
-                let other_shown = app
-                    .get_webview_window(other)
-                    .and_then(|w| w.is_visible().ok())
-                    .unwrap_or(false);
-                if other_shown {
-                    api.prevent_close();
-                    let _ = this.hide();
-                } else {
-                    app.exit(0);
-                }
-            }
-        });
-    }
+    hide_or_quit_on_close(app, &main);
     let resolver =
         WebviewWindowBuilder::new(app, RESOLVER, WebviewUrl::App("resolver.html".into()))
             .title("Interlog — choose an app")
@@ -88,6 +130,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
             .resizable(true)
             .visible(false)
             .always_on_top(true)
+            .with_related_view(related.inner())
             .build()?;
     let state_app = app.clone();
     let resolver_for_close = resolver.clone();
@@ -105,7 +148,37 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
             });
         }
     });
+    // A request that came before the window existed was not shown: show it now.
+    let state = app.state::<crate::DesktopState>();
+    let (handle, icons, app) = (state.handle.clone(), state.icons.clone(), app.clone());
+    tauri::async_runtime::spawn(async move {
+        let view = handle.resolver_view().await;
+        if view.is_some() {
+            show_resolver(&app, &icons, view);
+        }
+    });
     Ok(())
+}
+
+/// Closing the launcher or the history hides it while the other is shown, and quits otherwise.
+fn hide_or_quit_on_close(app: &AppHandle, window: &tauri::WebviewWindow) {
+    let app = app.clone();
+    let this = window.clone();
+    window.on_window_event(move |event| {
+        if let WindowEvent::CloseRequested { api, .. } = event {
+            let other = if this.label() == MAIN { LAUNCHER } else { MAIN };
+            let other_shown = app
+                .get_webview_window(other)
+                .and_then(|w| w.is_visible().ok())
+                .unwrap_or(false);
+            if other_shown {
+                api.prevent_close();
+                let _ = this.hide();
+            } else {
+                app.exit(0);
+            }
+        }
+    });
 }
 
 /// Shows `which` (creating the settings window the first time), in front and focused; the
@@ -126,8 +199,23 @@ pub fn show<R: Runtime>(
                     .center()
                     .build()?
             }
+            OwnWindow::History => {
+                // Asked for in the instant before the hidden windows are made: shown once it is.
+                let app = app.clone();
+                tauri::async_runtime::spawn(async move {
+                    for _ in 0..100 {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        if app.get_webview_window(MAIN).is_some() {
+                            let _ = show(&app, which, search);
+                            return;
+                        }
+                    }
+                    tracing::warn!("the history window was never created");
+                });
+                return Ok(());
+            }
             // Created at start and only ever hidden.
-            OwnWindow::Launcher | OwnWindow::History => return Ok(()),
+            OwnWindow::Launcher => return Ok(()),
         },
     };
     window.show()?;
@@ -191,7 +279,16 @@ pub fn forward_agent_events(
                     // when that row changed.
                     let _ = app.emit_to(MAIN, "history-changed", ());
                 }
-                Ok(UiEvent::ResolverChanged(view)) => show_resolver(&app, &icons, view),
+                Ok(UiEvent::ResolverChanged(view)) => {
+                    if app.get_webview_window(RESOLVER).is_none() {
+                        // A request in the first instants: the window is made now, and shows
+                        // the request once made (see `build_hidden`).
+                        let on_main = app.clone();
+                        let _ = app.run_on_main_thread(move || create_hidden(&on_main));
+                    } else {
+                        show_resolver(&app, &icons, view);
+                    }
+                }
                 Ok(UiEvent::AppsChanged) => {
                     let _ = app.emit_to(LAUNCHER, "apps-changed", ());
                 }

@@ -8,7 +8,8 @@
 //! path, then times each query the history makes: the newest page, a deep page, a search as the
 //! user types, a period ("last quarter"), both together, a record id, and queries that find
 //! nothing. With `--db PATH` an existing file is reused (filled only if it is new), so the queries
-//! can be re-run without the minutes the filling takes.
+//! can be re-run without the minutes the filling takes; `--fill-only` stops once it is filled
+//! (`scripts/startup.sh` starts the app on such a ledger).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -157,18 +158,20 @@ fn ending(rng: &mut Rng, stored: Value) -> (Option<&'static str>, Outcome) {
     }
 }
 
-fn parse_args() -> (usize, Option<PathBuf>) {
+fn parse_args() -> (usize, Option<PathBuf>, bool) {
     let mut rows = 1_000_000;
     let mut db = None;
+    let mut fill_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--rows" => rows = args.next().and_then(|v| v.parse().ok()).expect("--rows N"),
             "--db" => db = args.next().map(PathBuf::from),
-            other => panic!("unknown argument {other}; use --rows N and --db PATH"),
+            "--fill-only" => fill_only = true,
+            other => panic!("unknown argument {other}; use --rows N, --db PATH and --fill-only"),
         }
     }
-    (rows, db)
+    (rows, db, fill_only)
 }
 
 /// Writes `rows` raises, each raised, delivered to the log and completed with a record id, the
@@ -263,7 +266,7 @@ fn time(mut run: impl FnMut() -> usize) -> (Duration, Duration, Duration, usize)
 }
 
 fn main() {
-    let (rows, db) = parse_args();
+    let (rows, db, fill_only) = parse_args();
     let temp = tempfile::tempdir().expect("temp dir");
     let path = db.unwrap_or_else(|| temp.path().join("history.db"));
     let fresh = !path.exists();
@@ -285,6 +288,9 @@ fn main() {
             .and_then(|s| s.trim().parse().ok())
             .expect("a reused --db needs the .filled-at file written beside it when it was filled")
     };
+    if fill_only {
+        return;
+    }
     let total = ledger
         .list(&HistoryQuery {
             limit: 1,
