@@ -66,6 +66,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
             })
             .build()?;
     hide_or_quit_on_close(app, &launcher);
+    draw_without_gpu_compositing(&launcher);
     create_hidden_after(app, HIDDEN_WINDOWS_AT_THE_LATEST);
     Ok(())
 }
@@ -73,6 +74,24 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
 /// How long after the launcher's page has loaded the hidden windows are made: their pages load in
 /// the launcher's web process, and would otherwise hold up its first paint (by about 300 ms here).
 const HIDDEN_WINDOWS_AFTER_LOAD: Duration = Duration::from_millis(800);
+
+/// Interlog's own pages are drawn without accelerated compositing: they are plain documents (no
+/// WebGL, no 3D transforms), and compositing costs each page a GL context and a GPU renderer. Where
+/// GL is software (virtual desktops, Xvfb), that made the launcher's first paint about 45% slower
+/// than a bare Tauri app's, and held about 70 MB more (scripts/startup.sh). The pages made related
+/// to the launcher share its settings; apps' windows keep WebKit's default.
+fn draw_without_gpu_compositing(window: &tauri::WebviewWindow) {
+    let done = window.with_webview(|view| {
+        use webkit2gtk::{SettingsExt, WebViewExt};
+        if let Some(settings) = WebViewExt::settings(&view.inner()) {
+            settings
+                .set_hardware_acceleration_policy(webkit2gtk::HardwareAccelerationPolicy::Never);
+        }
+    });
+    if let Err(e) = done {
+        tracing::warn!(error = %e, window = window.label(), "cannot turn GPU compositing off");
+    }
+}
 
 /// When the hidden windows are made if the launcher's page has not loaded by then.
 const HIDDEN_WINDOWS_AT_THE_LATEST: Duration = Duration::from_secs(3);

@@ -298,11 +298,24 @@ async function start(): Promise<void> {
   tablePane.addEventListener('scroll', maybeLoadMore, { passive: true });
   loadMoreButton.addEventListener('click', () => void store.loadMore());
   raiseButton.addEventListener('click', () => void onRaiseExample());
+  const applyChange = (): void => {
+    void store.refresh();
+    void showUnconfirmed();
+    if (resentFrom !== null && resentFrom === selectedId) void loadDetail(resentFrom, true);
+  };
+  // While the window is hidden nobody reads it: it catches up when shown. Re-reading a large ledger
+  // at every raise would also hold up the resolver dialog, whose page shares this one's process.
+  let changedWhileHidden = false;
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && changedWhileHidden) {
+      changedWhileHidden = false;
+      applyChange();
+    }
+  });
   try {
     await onHistoryChanged(() => {
-      void store.refresh();
-      void showUnconfirmed();
-      if (resentFrom !== null && resentFrom === selectedId) void loadDetail(resentFrom, true);
+      if (document.visibilityState === 'hidden') changedWhileHidden = true;
+      else applyChange();
     });
   } catch (err) {
     reportError(err, 'Live updates are off');
