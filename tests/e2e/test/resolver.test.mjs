@@ -1,6 +1,7 @@
 // End to end through the real window: an app raises CreateInteraction with two candidates (the
 // sample CRM and the built-in log), the resolver dialog opens, the test picks with the keyboard,
-// the raiser gets the result, and the history window shows the row. Also: Esc cancels.
+// the raiser gets the result, and the history window shows the row. Also: Esc cancels; a raise
+// while the history is hidden is listed once it is shown; Interlog's windows share a web process.
 //
 // Needs: the app binary built with the custom-protocol feature (INTERLOG_BIN), tauri-driver on
 // PATH (or TAURI_DRIVER), WebKitWebDriver, and a display (the README's test command runs this
@@ -50,6 +51,65 @@ after(async () => {
   await crm?.disconnect().catch(() => {});
   await session?.stop();
   fs.rmSync(work, { recursive: true, force: true });
+});
+
+/** The pids of `pid`'s children whose command name is `comm`. */
+function childrenNamed(pid, comm) {
+  const found = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && name === comm) found.push(Number(d));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+/** This test's Interlog: the process started with its data folder. */
+function appPid() {
+  const dataDir = path.join(work, 'data');
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const args = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (args.includes(dataDir) && path.basename(args[0]) === path.basename(process.env.INTERLOG_BIN ?? 'interlog')) return Number(d);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return null;
+}
+
+
+// First, while the history has never been shown: it is made hidden at start and must still be
+// current when the user opens it.
+test("a raise while the history is hidden is listed when it is shown; Interlog's windows share one web process", async () => {
+  // The history window is made (hidden) shortly after the launcher has loaded; WebDriver sees it.
+  await switchToUrl(browser, 'the hidden history window', ownPage('index.html'));
+  assert.equal(await browser.execute(() => document.visibilityState), 'hidden');
+  // Its first page is read (the count line says how many) before the raise below.
+  await until('the hidden history read', async () => /\d/.test(await browser.$('#row-count').getProperty('textContent')));
+  const description = `Logged while the history was hidden ${Date.now()}`;
+  const resolution = await chat.agent.raiseIntent('CreateInteraction', { ...CONTEXT, description }, { appId: 'interlog.log' });
+  assert.equal((await resolution.getResult()).status, 'Created');
+  await switchTo('index.html');
+  await until('the interaction logged while the history was hidden', async () => {
+    for (const r of await browser.$$('.history-row')) {
+      if ((await r.getProperty('textContent')).includes(description)) return true;
+    }
+    return false;
+  });
+  // The launcher, the history and the resolver (made with the history) exist now.
+  await switchToUrl(browser, 'the resolver window', ownPage('resolver.html'));
+  const pid = appPid();
+  assert.ok(pid, 'the app process');
+  // WebKit's web processes are WebKitWebProcess (15 characters of it in /proc).
+  assert.equal(childrenNamed(pid, 'WebKitWebProces').length, 1, "one web process for Interlog's own pages");
 });
 
 test('two candidates: the resolver opens, Enter on the built-in log delivers, the history shows Created', async () => {
