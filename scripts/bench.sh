@@ -29,13 +29,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Building the release binary and the benchmark programs"
 bin="$target_dir/release/interlog"
-# The smoke run (in the test command) uses the release binary the package step just built.
-if ! $smoke || [ ! -x "$bin" ]; then
-  cargo build --release --features custom-protocol
-fi
-# One invocation, so the dependencies they share are built once (with one set of features); the
-# same one as scripts/startup.sh, so that whichever runs second builds nothing.
-cargo build --release -p interlog-store -p interlog-server -p interlog-startup --bins --examples
+if $smoke; then scripts/build-bench.sh --smoke; else scripts/build-bench.sh; fi
 
 reference_src=${REFERENCE_DA:-$root/../shared/reference-da}
 agents=(--agent "interlog=$bin --headless")

@@ -28,12 +28,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Building the release app, the bare Tauri app and the probe"
 bin="$target_dir/release/interlog"
-# The smoke run (in the test command) uses the release binary the package step just built.
-if ! $smoke || [ ! -x "$bin" ]; then
-  cargo build --release --features custom-protocol
-fi
-# The same invocation as scripts/bench.sh, so that whichever runs second builds nothing.
-cargo build --release -p interlog-store -p interlog-server -p interlog-startup --bins --examples
+if $smoke; then scripts/build-bench.sh --smoke; else scripts/build-bench.sh; fi
 
 scratch="$target_dir/startup-scratch"
 large="$scratch/ledger-$rows"

@@ -26,6 +26,11 @@ pub enum StoreError {
     #[error("ledger needs journal_mode=WAL but SQLite chose {0:?}")]
     JournalMode(String),
 
+    /// The ledger file has not been writable for so long that `waiting` durable writes wait to be
+    /// applied to it; new writes are held until they are (see `writer_thread::BACKLOG_LIMIT`).
+    #[error("{waiting} writes wait to go into the ledger file, which cannot be written; new ones are held until they have")]
+    ApplyBacklog { waiting: i64 },
+
     /// The writer has been stopped (`close()` or the last handle dropped); nothing more is accepted.
     #[error("ledger is closed")]
     Closed,

@@ -105,6 +105,13 @@ impl Ledger {
     /// thread. A database whose user_version is newer than this build knows is refused with
     /// `StoreError::TooNew`, never altered (likewise a negative one, with `StoreError::UnknownVersion`).
     pub fn open(path: &Path) -> Result<Ledger, StoreError> {
+        Ledger::open_with_backlog_limit(path, writer_thread::BACKLOG_LIMIT)
+    }
+
+    /// [`Ledger::open`], holding new writes once `limit` journaled writes wait to be applied (tests
+    /// use a small one).
+    #[doc(hidden)]
+    pub fn open_with_backlog_limit(path: &Path, limit: i64) -> Result<Ledger, StoreError> {
         create_private(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -161,6 +168,7 @@ impl Ledger {
             applied: Arc::new(AtomicU64::new(0)),
             commits: Arc::new(AtomicU64::new(0)),
             applies: Arc::new(AtomicU64::new(0)),
+            backlog_limit: limit,
         };
         let (applied, commits, applies) = (
             Arc::clone(&shared.applied),

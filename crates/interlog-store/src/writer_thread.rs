@@ -61,7 +61,15 @@ pub(crate) struct Shared {
     pub commits: Arc<AtomicU64>,
     /// Transactions that applied journaled writes to the ledger.
     pub applies: Arc<AtomicU64>,
+    /// Journaled writes the applying thread may hold before new ones wait (see [`BACKLOG_LIMIT`]).
+    pub backlog_limit: i64,
 }
+
+/// Journaled writes not yet applied, at most, before new writes are held. The applying thread
+/// keeps them in memory (about 3 KB each) while the ledger file cannot be written (another program
+/// holding its lock, say): past this many, raises are held as on a full disk, and health says why,
+/// rather than memory growing for as long as that lasts. About 150 MB.
+pub(crate) const BACKLOG_LIMIT: i64 = 50_000;
 
 /// Applies whatever the journal holds past the ledger's applied mark (what a crash left): before
 /// the threads start, and from `interlog history`. An entry this build cannot read is kept in the
@@ -216,6 +224,24 @@ impl JournalThread {
         tracing::debug!("ledger writer stopped");
     }
 
+    /// Holds `writes` new writes while the applying thread has [`Shared::backlog_limit`] or more
+    /// journaled writes still to apply (reported as the ledger's health, as any hold is).
+    fn wait_for_backlog(&mut self, writes: usize) {
+        loop {
+            let waiting = self.next_id - 1 - self.through.load(Ordering::Acquire);
+            if waiting < self.shared.backlog_limit {
+                return;
+            }
+            if !self
+                .hold
+                .wait(&StoreError::ApplyBacklog { waiting }, writes)
+            {
+                // Closing: what is held is journaled anyway, and applied on the way out.
+                return;
+            }
+        }
+    }
+
     /// Journals the writes of `batch` in one durable commit, publishes them as durable and hands
     /// them on. Writes the journal cannot take (a write that cannot be serialized, a journal file
     /// that fails other than by the machine) are applied durably, directly, before that: nothing
@@ -244,6 +270,7 @@ impl JournalThread {
         let result = if journaled.is_empty() {
             Ok(())
         } else {
+            self.wait_for_backlog(journaled.len());
             loop {
                 let through = self.through.load(Ordering::Acquire);
                 match journal::append(&mut self.journal, &journaled, self.next_id, through) {

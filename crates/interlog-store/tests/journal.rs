@@ -259,3 +259,63 @@ async fn a_raise_is_durable_while_the_ledger_file_is_locked_and_its_row_follows(
     .expect("alive");
     ledger.close();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn while_the_ledger_file_stays_locked_new_writes_are_held_once_the_backlog_is_full() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger.db");
+    let ledger = Ledger::open_with_backlog_limit(&path, 4).expect("open");
+    let blocker = rusqlite::Connection::open(&path).expect("second connection");
+    blocker.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    let mut committed = ledger.committed();
+    // Each waits for the one before, so they are journaled one batch at a time.
+    let mut seqs = Vec::new();
+    for i in 0..4 {
+        let seq = ledger.submit(raise(&format!("r{i}"), i));
+        tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            committed.wait_for(|s| *s >= seq),
+        )
+        .await
+        .expect("durable while the backlog has room")
+        .expect("alive");
+        seqs.push(seq);
+    }
+    // The backlog is full: the next one is held, not made durable, and health says why.
+    let held = ledger.submit(raise("held", 9));
+    let mut health = ledger.health();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        health.wait_for(|h| {
+            h.as_deref()
+                .is_some_and(|h| h.contains("wait to go into the ledger file"))
+        }),
+    )
+    .await
+    .expect("the ledger says why new writes are held")
+    .expect("alive");
+    assert!(*committed.borrow() < held, "held, not durable");
+    // Released: everything goes through, nothing lost.
+    blocker.execute_batch("ROLLBACK").expect("unlock");
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        committed.wait_for(|s| *s >= held),
+    )
+    .await
+    .expect("durable once the ledger file can be written")
+    .expect("alive");
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        health.wait_for(Option::is_none),
+    )
+    .await
+    .expect("healthy again")
+    .expect("alive");
+    let reader = ledger.clone();
+    let rows = tokio::task::spawn_blocking(move || reader.list(&HistoryQuery::default()))
+        .await
+        .expect("join")
+        .expect("list");
+    assert_eq!(rows.len(), 5);
+    ledger.close();
+}

@@ -163,12 +163,7 @@ fn launch(
     args: &Args,
 ) -> Result<Launch, String> {
     let start = Instant::now();
-    let mut child = Command::new(&command[0])
-        .args(&command[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", command[0]))?;
+    let mut child = spawn(command)?;
     let mut result = watch(conn, root, &mut child, start, args);
     if let (Ok(launch), Some(raise)) = (&mut result, raise) {
         match raised_window(conn, root, raise, args) {
@@ -180,6 +175,16 @@ fn launch(
     result
 }
 
+/// Starts `command` (program and arguments), its output discarded but for errors.
+fn spawn(command: &[String]) -> Result<Child, String> {
+    Command::new(&command[0])
+        .args(&command[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", command[0]))
+}
+
 /// Runs `raise` and times until a window that was not on screen before is painted.
 fn raised_window(
     conn: &RustConnection,
@@ -189,12 +194,7 @@ fn raised_window(
 ) -> Result<f64, String> {
     let before = shown_windows(conn, root);
     let start = Instant::now();
-    let mut raiser = Command::new(&raise[0])
-        .args(&raise[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", raise[0]))?;
+    let mut raiser = spawn(raise)?;
     let timeout = Duration::from_millis(args.timeout_ms);
     let painted = loop {
         if start.elapsed() > timeout {
