@@ -7,6 +7,18 @@ use std::path::Path;
 use interlog_store::{HistoryQuery, HistoryReader, Ledger, LedgerWrite, Outcome, RaiseRecord};
 use serde_json::json;
 
+/// Awaits `wait` (a `watch::Receiver::wait_for`), failing the test with `what` after `secs`.
+async fn within<T, E: std::fmt::Debug>(
+    secs: u64,
+    what: &str,
+    wait: impl std::future::Future<Output = Result<T, E>>,
+) {
+    tokio::time::timeout(std::time::Duration::from_secs(secs), wait)
+        .await
+        .expect(what)
+        .expect("the ledger's writer is alive");
+}
+
 fn raise(key: &str, at: i64) -> LedgerWrite {
     LedgerWrite::Raised(RaiseRecord {
         raise_key: key.to_owned(),
@@ -213,22 +225,20 @@ async fn a_raise_is_durable_while_the_ledger_file_is_locked_and_its_row_follows(
     blocker.execute_batch("BEGIN IMMEDIATE").expect("lock");
     let seq = ledger.submit(raise("a", 1));
     let mut committed = ledger.committed();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(3),
+    within(
+        3,
+        "durable (journaled) although the ledger file is locked",
         committed.wait_for(|s| *s >= seq),
     )
-    .await
-    .expect("durable (journaled) although the ledger file is locked")
-    .expect("writer alive");
+    .await;
     // The applying thread says what holds it back, and reads show what is applied, not hang.
     let mut health = ledger.health();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(15),
+    within(
+        15,
+        "the ledger says why rows wait",
         health.wait_for(|h| h.as_deref().is_some_and(|h| h.contains("locked"))),
     )
-    .await
-    .expect("the ledger says why rows wait")
-    .expect("alive");
+    .await;
     let reader = ledger.clone();
     let rows = tokio::task::spawn_blocking(move || reader.list(&HistoryQuery::default()))
         .await
@@ -250,13 +260,7 @@ async fn a_raise_is_durable_while_the_ledger_file_is_locked_and_its_row_follows(
     .await
     .expect("join");
     assert_eq!(keys(&rows), [("a".into(), "raised".into())]);
-    tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        health.wait_for(Option::is_none),
-    )
-    .await
-    .expect("healthy again")
-    .expect("alive");
+    within(5, "healthy again", health.wait_for(Option::is_none)).await;
     ledger.close();
 }
 
@@ -272,45 +276,36 @@ async fn while_the_ledger_file_stays_locked_new_writes_are_held_once_the_backlog
     let mut seqs = Vec::new();
     for i in 0..4 {
         let seq = ledger.submit(raise(&format!("r{i}"), i));
-        tokio::time::timeout(
-            std::time::Duration::from_secs(3),
+        within(
+            3,
+            "durable while the backlog has room",
             committed.wait_for(|s| *s >= seq),
         )
-        .await
-        .expect("durable while the backlog has room")
-        .expect("alive");
+        .await;
         seqs.push(seq);
     }
     // The backlog is full: the next one is held, not made durable, and health says why.
     let held = ledger.submit(raise("held", 9));
     let mut health = ledger.health();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
+    within(
+        10,
+        "the ledger says why new writes are held",
         health.wait_for(|h| {
             h.as_deref()
                 .is_some_and(|h| h.contains("wait to go into the ledger file"))
         }),
     )
-    .await
-    .expect("the ledger says why new writes are held")
-    .expect("alive");
+    .await;
     assert!(*committed.borrow() < held, "held, not durable");
     // Released: everything goes through, nothing lost.
     blocker.execute_batch("ROLLBACK").expect("unlock");
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
+    within(
+        10,
+        "durable once the ledger file can be written",
         committed.wait_for(|s| *s >= held),
     )
-    .await
-    .expect("durable once the ledger file can be written")
-    .expect("alive");
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        health.wait_for(Option::is_none),
-    )
-    .await
-    .expect("healthy again")
-    .expect("alive");
+    .await;
+    within(10, "healthy again", health.wait_for(Option::is_none)).await;
     let reader = ledger.clone();
     let rows = tokio::task::spawn_blocking(move || reader.list(&HistoryQuery::default()))
         .await

@@ -155,13 +155,49 @@ fn main() -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
+/// Why a launch gave no figures.
+#[derive(Debug)]
+enum LaunchError {
+    /// The program could not be started.
+    Start {
+        program: String,
+        error: std::io::Error,
+    },
+    /// The app ended before any window of it was painted.
+    ExitedBeforePaint(std::process::ExitStatus),
+    /// No window painted within `--timeout-ms` of the launch.
+    NoPaint { timeout_ms: u64 },
+    /// No new window painted within `--timeout-ms` of the `--raise` command.
+    NoRaisedWindow { timeout_ms: u64 },
+}
+
+impl std::fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LaunchError::Start { program, error } => write!(f, "cannot start {program}: {error}"),
+            LaunchError::ExitedBeforePaint(status) => {
+                write!(f, "exited before painting a window ({status})")
+            }
+            LaunchError::NoPaint { timeout_ms } => {
+                write!(f, "no painted window within {timeout_ms} ms")
+            }
+            LaunchError::NoRaisedWindow { timeout_ms } => {
+                write!(
+                    f,
+                    "no new window painted within {timeout_ms} ms of the raise"
+                )
+            }
+        }
+    }
+}
+
 fn launch(
     conn: &RustConnection,
     root: Window,
     command: &[String],
     raise: Option<&Vec<String>>,
     args: &Args,
-) -> Result<Launch, String> {
+) -> Result<Launch, LaunchError> {
     let start = Instant::now();
     let mut child = spawn(command)?;
     let mut result = watch(conn, root, &mut child, start, args);
@@ -176,13 +212,16 @@ fn launch(
 }
 
 /// Starts `command` (program and arguments), its output discarded but for errors.
-fn spawn(command: &[String]) -> Result<Child, String> {
+fn spawn(command: &[String]) -> Result<Child, LaunchError> {
     Command::new(&command[0])
         .args(&command[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", command[0]))
+        .map_err(|error| LaunchError::Start {
+            program: command[0].clone(),
+            error,
+        })
 }
 
 /// Runs `raise` and times until a window that was not on screen before is painted.
@@ -191,17 +230,16 @@ fn raised_window(
     root: Window,
     raise: &[String],
     args: &Args,
-) -> Result<f64, String> {
+) -> Result<f64, LaunchError> {
     let before = shown_windows(conn, root);
     let start = Instant::now();
     let mut raiser = spawn(raise)?;
     let timeout = Duration::from_millis(args.timeout_ms);
     let painted = loop {
         if start.elapsed() > timeout {
-            break Err(format!(
-                "no new window painted within {} ms of the raise",
-                args.timeout_ms
-            ));
+            break Err(LaunchError::NoRaisedWindow {
+                timeout_ms: args.timeout_ms,
+            });
         }
         let new = shown_windows(conn, root)
             .into_iter()
@@ -224,16 +262,18 @@ fn watch(
     child: &mut Child,
     start: Instant,
     args: &Args,
-) -> Result<Launch, String> {
+) -> Result<Launch, LaunchError> {
     let timeout = Duration::from_millis(args.timeout_ms);
     let mut mapped = None;
     let painted = loop {
         if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("exited before painting a window ({status})"));
+            return Err(LaunchError::ExitedBeforePaint(status));
         }
         let elapsed = start.elapsed();
         if elapsed > timeout {
-            return Err(format!("no painted window within {} ms", args.timeout_ms));
+            return Err(LaunchError::NoPaint {
+                timeout_ms: args.timeout_ms,
+            });
         }
         let windows = shown_windows(conn, root);
         if !windows.is_empty() && mapped.is_none() {
