@@ -93,15 +93,15 @@ pub(crate) fn start_counts(conn: &Connection) -> Result<(), StoreError> {
 /// Counts the raises `ids`, just moved into the search index. Run by the indexer, in its
 /// transaction.
 pub(crate) fn count_moved(conn: &Connection, ids: &[i64]) -> Result<(), StoreError> {
-    let mut add = conn.prepare_cached(&format!(
+    // One statement for the whole batch (the ids as a JSON array): a few counters per batch.
+    conn.prepare_cached(&format!(
         "INSERT INTO day_counts (bucket, interaction_type, outcome, n)
-         SELECT {}, 1 FROM raises r WHERE r.id = ?1
-         ON CONFLICT (bucket, interaction_type, outcome) DO UPDATE SET n = n + 1",
+         SELECT {}, count(*) FROM raises r WHERE r.id IN (SELECT value FROM json_each(?1))
+         GROUP BY 1, 2, 3
+         ON CONFLICT (bucket, interaction_type, outcome) DO UPDATE SET n = n + excluded.n",
         key_sql("r")
-    ))?;
-    for &id in ids {
-        add.execute([id])?;
-    }
+    ))?
+    .execute([crate::index::json_ids(ids.iter().copied())])?;
     Ok(())
 }
 

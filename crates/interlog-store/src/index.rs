@@ -64,24 +64,34 @@ fn index(conn: &Connection, all: bool) -> Result<usize, StoreError> {
             Ok((r.get(0)?, r.get(1)?))
         })?
         .collect::<Result<_, _>>()?;
-    let mut insert = conn.prepare_cached(
+    let moved: Vec<i64> = ids
+        .iter()
+        .filter_map(|&(id, exists)| exists.then_some(id))
+        .collect();
+    // One statement for all of them, in id order. FTS5 writes out what it holds in memory as a new
+    // segment at every statement savepoint, and an `INSERT … SELECT` per row opens one: a segment
+    // per raise, and merge work to match (two thirds of the index's cost). In one statement the
+    // whole batch becomes one segment.
+    conn.prepare_cached(
         "INSERT INTO raises_fts (rowid, intent, context_type, interaction_type, participant_terms,
                                  description, raiser_app, handler_app, record_id)
          SELECT id, intent, context_type, interaction_type, participant_terms, description,
                 raiser_app, handler_app, record_id
-         FROM raises WHERE id = ?1",
-    )?;
-    let mut forget = conn.prepare_cached("DELETE FROM raises_unindexed WHERE id = ?1")?;
-    let mut moved = Vec::with_capacity(ids.len());
-    for &(id, exists) in &ids {
-        if exists {
-            insert.execute([id])?;
-            moved.push(id);
-        }
-        forget.execute([id])?;
-    }
+         FROM raises WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
+    )?
+    .execute([json_ids(moved.iter().copied())])?;
+    conn.prepare_cached(
+        "DELETE FROM raises_unindexed WHERE id IN (SELECT value FROM json_each(?1))",
+    )?
+    .execute([json_ids(ids.iter().map(|&(id, _)| id))])?;
     // The participant suggestions and the chart count a raise once, as it enters the index.
     crate::people::count_raises(conn, &moved)?;
     crate::chart::count_moved(conn, &moved)?;
     Ok(ids.len())
+}
+
+/// Ids as a JSON array, for `json_each`: a list bound as one parameter.
+pub(crate) fn json_ids(ids: impl Iterator<Item = i64>) -> String {
+    let ids: Vec<String> = ids.map(|id| id.to_string()).collect();
+    format!("[{}]", ids.join(","))
 }

@@ -39,15 +39,14 @@ pub(crate) fn fold(text: &str) -> String {
 
 /// Counts the people each of these raises names (by id).
 pub(crate) fn count_raises(conn: &Connection, ids: &[i64]) -> Result<(), StoreError> {
-    let mut read = conn.prepare_cached("SELECT context, raised_at_ms FROM raises WHERE id = ?1")?;
-    for &id in ids {
-        let row: Option<(String, i64)> = {
-            use rusqlite::OptionalExtension;
-            read.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?
-        };
-        if let Some((context, at)) = row {
-            count_context(conn, &context, at)?;
+    let mut read = conn.prepare_cached(
+        "SELECT context, raised_at_ms FROM raises WHERE id IN (SELECT value FROM json_each(?1))",
+    )?;
+    let mut rows = read.query([crate::index::json_ids(ids.iter().copied())])?;
+    while let Some(row) = rows.next()? {
+        // A context that is not text (never written by the writer) names nobody.
+        if let Ok(context) = row.get_ref(0)?.as_str() {
+            count_context(conn, context, row.get(1)?)?;
         }
     }
     Ok(())

@@ -115,27 +115,39 @@ fn content(conn: &Connection, kind: SealKind, key: &str) -> Result<Option<Vec<u8
     };
     let mut stmt = conn.prepare_cached(&sql)?;
     let columns = stmt.column_count();
-    let row = stmt
+    Ok(stmt
         .query_row([key], |row| {
-            let mut values = Vec::with_capacity(columns);
-            for i in 0..columns {
-                values.push(match row.get_ref(i)? {
-                    ValueRef::Null => serde_json::Value::Null,
-                    ValueRef::Integer(n) => n.into(),
-                    ValueRef::Real(f) => f.into(),
-                    ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
-                    ValueRef::Blob(b) => hex(b).into(),
-                });
-            }
-            Ok(values)
+            let values = (0..columns)
+                .map(|i| row.get_ref(i).map(Column))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(hashed_bytes(kind, &values))
         })
-        .optional()?;
-    Ok(row.map(|values| {
-        let mut bytes = kind.as_str().as_bytes().to_vec();
-        bytes.push(0);
-        bytes.extend(serde_json::to_vec(&values).unwrap_or_default());
-        bytes
-    }))
+        .optional()?)
+}
+
+/// What a seal hashes: the kind, a zero byte, and the columns as a JSON array.
+fn hashed_bytes(kind: SealKind, columns: &[Column<'_>]) -> Vec<u8> {
+    let mut bytes = kind.as_str().as_bytes().to_vec();
+    bytes.push(0);
+    serde_json::to_writer(&mut bytes, columns).unwrap_or_default();
+    bytes
+}
+
+/// One column as sealed, written straight from the row (no copy of its text): NULL is `null`, a
+/// number is itself (a float that is not finite is `null`), text is a string (invalid UTF-8
+/// replaced), a blob is its hex as a string.
+struct Column<'a>(ValueRef<'a>);
+
+impl Serialize for Column<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            ValueRef::Null => s.serialize_unit(),
+            ValueRef::Integer(n) => s.serialize_i64(n),
+            ValueRef::Real(f) => serde_json::Value::from(f).serialize(s),
+            ValueRef::Text(t) => s.serialize_str(&String::from_utf8_lossy(t)),
+            ValueRef::Blob(b) => s.serialize_str(&hex(b)),
+        }
+    }
 }
 
 fn chain(previous: &[u8], kind: SealKind, key: &str, content_hash: &[u8]) -> Vec<u8> {
@@ -413,4 +425,42 @@ pub(crate) fn raise_seal(conn: &Connection, id: i64) -> Result<Option<String>, S
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Seals made before must still verify: the columns are hashed exactly as the JSON array of
+    /// their values (the form every existing seal was made from).
+    #[test]
+    fn columns_are_hashed_as_the_json_array_of_their_values() {
+        let columns = [
+            ValueRef::Null,
+            ValueRef::Integer(-7),
+            ValueRef::Real(1.5),
+            ValueRef::Real(f64::NAN),
+            ValueRef::Text("a \"q\" é\n\u{1}".as_bytes()),
+            ValueRef::Text(b"\xff bad"),
+            ValueRef::Blob(&[0, 255]),
+        ];
+        let as_values = serde_json::json!([
+            null,
+            -7,
+            1.5,
+            null,
+            "a \"q\" é\n\u{1}",
+            "\u{fffd} bad",
+            "00ff"
+        ]);
+        let expected = [
+            b"raise\0".as_slice(),
+            &serde_json::to_vec(&as_values).unwrap(),
+        ]
+        .concat();
+        assert_eq!(
+            hashed_bytes(SealKind::Raise, &columns.map(Column)),
+            expected
+        );
+    }
 }
