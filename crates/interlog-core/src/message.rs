@@ -64,18 +64,17 @@ pub struct Outbox<'a> {
     pub now: Millis,
 }
 
+// The envelopes are built by moving the payload in (`object`), never through `json!`, which
+// would copy the payload (a context, often) value by value through its serializer.
 impl Outbox<'_> {
     /// A `…Response` quoting the request's `requestUuid`.
     pub fn response(&mut self, kind: &str, request_uuid: &str, payload: Value) -> Value {
-        json!({
-            "type": kind,
-            "payload": payload,
-            "meta": {
-                "requestUuid": request_uuid,
-                "responseUuid": self.ids.uuid(),
-                "timestamp": iso_time(self.now),
-            }
-        })
+        let meta = object([
+            ("requestUuid", Value::from(request_uuid)),
+            ("responseUuid", Value::from(self.ids.uuid())),
+            ("timestamp", Value::from(iso_time(self.now))),
+        ]);
+        envelope(kind, payload, meta)
     }
 
     pub fn error_response(&mut self, kind: &str, request_uuid: &str, error: Fdc3Error) -> Value {
@@ -85,25 +84,29 @@ impl Outbox<'_> {
     /// An `…Event`; returns the message and its `eventUuid`.
     pub fn event(&mut self, kind: &str, payload: Value) -> (Value, String) {
         let event_uuid = self.ids.uuid();
-        let msg = json!({
-            "type": kind,
-            "payload": payload,
-            "meta": { "eventUuid": event_uuid, "timestamp": iso_time(self.now) }
-        });
-        (msg, event_uuid)
+        let meta = object([
+            ("eventUuid", Value::from(event_uuid.as_str())),
+            ("timestamp", Value::from(iso_time(self.now))),
+        ]);
+        (envelope(kind, payload, meta), event_uuid)
     }
 
     /// A WCP message (`meta.connectionAttemptUuid` + `timestamp`).
     pub fn wcp(&mut self, kind: &str, connection_attempt_uuid: &Value, payload: Value) -> Value {
-        json!({
-            "type": kind,
-            "payload": payload,
-            "meta": {
-                "connectionAttemptUuid": connection_attempt_uuid,
-                "timestamp": iso_time(self.now),
-            }
-        })
+        let meta = object([
+            ("connectionAttemptUuid", connection_attempt_uuid.clone()),
+            ("timestamp", Value::from(iso_time(self.now))),
+        ]);
+        envelope(kind, payload, meta)
     }
+}
+
+fn envelope(kind: &str, payload: Value, meta: Value) -> Value {
+    object([
+        ("type", Value::from(kind)),
+        ("payload", payload),
+        ("meta", meta),
+    ])
 }
 
 /// The response type for a request type: `fooRequest` → `fooResponse`.

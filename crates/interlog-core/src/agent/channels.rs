@@ -9,7 +9,7 @@ use super::state::{ContextListener, Instance, State};
 use super::{ConnId, Parts, Request, Step};
 use crate::context_schema::validate_relayed_context;
 use crate::errors::Fdc3Error;
-use crate::message::{app_identifier, opt_str};
+use crate::message::{app_identifier, object, opt_str};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -506,13 +506,22 @@ impl Parts<'_> {
             .map(|i| i.conn)
             .collect();
         r.reply(step, json!({}));
-        let payload = json!({
-            "channelId": channel_id,
-            "context": context,
-            "originatingApp": app_identifier(&sender_app, &r.instance_id),
-        });
-        for conn in receivers {
-            step.event(conn, "broadcastEvent", payload.clone());
+        let mut payload = object([
+            ("channelId", Value::from(channel_id)),
+            ("context", context.clone()),
+            (
+                "originatingApp",
+                app_identifier(&sender_app, &r.instance_id),
+            ),
+        ]);
+        // Each receiver's message owns its payload: a copy for all but the last, which takes it.
+        let mut receivers = receivers.into_iter().peekable();
+        while let Some(conn) = receivers.next() {
+            let payload = match receivers.peek() {
+                Some(_) => payload.clone(),
+                None => std::mem::take(&mut payload),
+            };
+            step.event(conn, "broadcastEvent", payload);
         }
     }
 
@@ -537,7 +546,7 @@ impl Parts<'_> {
                 .find(|c| c.get("type").and_then(Value::as_str) == Some(t)),
         };
         let context = context.cloned().unwrap_or(Value::Null);
-        r.reply(step, json!({ "context": context }));
+        r.reply(step, object([("context", context)]));
     }
 
     pub(crate) fn add_event_listener(&mut self, r: &Request, step: &mut Step) {

@@ -17,7 +17,7 @@ use super::{ConnId, Effect, Parts, Request, Step, Timer};
 use crate::context_schema::validate_context;
 use crate::directory::AppRecord;
 use crate::errors::Fdc3Error;
-use crate::message::{app_identifier, opt_str, AppTarget, Millis};
+use crate::message::{app_identifier, object, opt_str, AppTarget, Millis};
 
 /// The most of a refused raise's context the ledger keeps whole (JSON bytes).
 pub const REFUSED_CONTEXT_BYTES: usize = 8 * 1024;
@@ -773,12 +773,18 @@ impl Parts<'_> {
         let event_uuid = step.event(
             handler.conn,
             "intentEvent",
-            json!({
-                "intent": option.intent,
-                "context": raise.context,
-                "originatingApp": app_identifier(&raise.raiser_app, &raise.raiser_instance),
-                "raiseIntentRequestUuid": raise.request_uuid,
-            }),
+            object([
+                ("intent", Value::from(option.intent.as_str())),
+                ("context", raise.context.clone()),
+                (
+                    "originatingApp",
+                    app_identifier(&raise.raiser_app, &raise.raiser_instance),
+                ),
+                (
+                    "raiseIntentRequestUuid",
+                    Value::from(raise.request_uuid.as_str()),
+                ),
+            ]),
         );
         step.record(LedgerEvent::Delivered {
             key: key.to_owned(),
@@ -901,8 +907,8 @@ impl Parts<'_> {
             }
         }
         let wire_result = match &outcome {
-            ResultOutcome::Context(c) => json!({ "context": c }),
-            ResultOutcome::Channel(c) => json!({ "channel": c }),
+            ResultOutcome::Context(c) => object([("context", c.clone())]),
+            ResultOutcome::Channel(c) => object([("channel", c.clone())]),
             _ => json!({}),
         };
         self.intents.by_event.remove(event_uuid);
@@ -917,7 +923,7 @@ impl Parts<'_> {
             raise.raiser_conn,
             "raiseIntentResultResponse",
             &raise.request_uuid,
-            json!({ "intentResult": wire_result }),
+            object([("intentResult", wire_result)]),
         );
         r.reply(step, json!({}));
     }
