@@ -5,6 +5,7 @@
 //! FDC3 error for the raiser (no candidates, cancelled, timed out, handler gone, no result).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
@@ -63,8 +64,27 @@ pub struct Raise {
     raiser_conn: ConnId,
     request_uuid: String,
     response_kind: String,
-    context: Value,
+    /// Shared, so that a copy of the raise is cheap; it leaves with the intentEvent (a delivered
+    /// raise keeps only what answering its raiser needs).
+    context: Arc<Value>,
     stage: Stage,
+}
+
+/// The instance a raise is delivered to, as delivery needs it.
+struct Handler {
+    app_id: String,
+    instance_id: String,
+    conn: ConnId,
+}
+
+impl Handler {
+    fn of(instance: &Instance) -> Handler {
+        Handler {
+            app_id: instance.app_id.clone(),
+            instance_id: instance.instance_id.clone(),
+            conn: instance.conn,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -377,7 +397,7 @@ impl Parts<'_> {
             raiser_conn: r.conn,
             request_uuid: r.request_uuid.to_owned(),
             response_kind: r.response_kind.clone(),
-            context: context.clone(),
+            context: Arc::new(context.clone()),
             stage: Stage::Resolving {
                 resolver_id: String::new(),
             },
@@ -635,7 +655,7 @@ impl Parts<'_> {
                 title: raiser_title,
                 instance_id: raise.raiser_instance.clone(),
             },
-            context: raise.context.clone(),
+            context: Value::clone(&raise.context),
             deadline_ms: 0,
             timeout_ms: self.config.resolver_timeout_ms,
             queued: 0,
@@ -718,7 +738,7 @@ impl Parts<'_> {
 
     /// Sends the intent to the chosen instance, or waits for it to add its listener.
     fn deliver(&mut self, key: &str, option: RaiseOption, resolution: Resolution, step: &mut Step) {
-        let Some(raise) = self.intents.by_key.get(key).cloned() else {
+        let Some(mut raise) = self.intents.by_key.get(key).cloned() else {
             return;
         };
         if option.instance_id.is_none() {
@@ -739,17 +759,18 @@ impl Parts<'_> {
             }
             return;
         }
-        let Some(handler) = option
+        // Only what delivery needs of the handler (not its listeners: a copy per raise).
+        let Some((handler, listening)) = option
             .instance_id
             .as_deref()
             .and_then(|id| self.state.get(id))
-            .cloned()
+            .map(|i| (Handler::of(i), i.listens_for_intent(&option.intent)))
         else {
             // The chosen instance left while the user was choosing.
             self.fail_raise(key, Fdc3Error::IntentDeliveryFailed, Some(resolution), step);
             return;
         };
-        if !handler.listens_for_intent(&option.intent) {
+        if !listening {
             if !matches!(raise.stage, Stage::AwaitingListener { .. }) {
                 step.timer(
                     step.now + self.config.listener_timeout_ms,
@@ -770,12 +791,17 @@ impl Parts<'_> {
             handler_app: Some(handler.app_id.clone()),
             handler_instance: Some(handler.instance_id.clone()),
         });
+        // The context goes with the intentEvent: taken from the raise, not copied.
+        if let Some(x) = self.intents.by_key.get_mut(key) {
+            x.context = Arc::default();
+        }
+        let context = Arc::unwrap_or_clone(std::mem::take(&mut raise.context));
         let event_uuid = step.event(
             handler.conn,
             "intentEvent",
             object([
                 ("intent", Value::from(option.intent.as_str())),
-                ("context", raise.context.clone()),
+                ("context", context),
                 (
                     "originatingApp",
                     app_identifier(&raise.raiser_app, &raise.raiser_instance),
@@ -886,12 +912,9 @@ impl Parts<'_> {
             r.fail(step, Fdc3Error::NoResultReturned);
             return;
         };
-        let result = r
-            .payload
-            .get("intentResult")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
-        let outcome = match self.checked_result(&result, &r.instance_id) {
+        // No `intentResult` at all is a void result, as `{}` is.
+        let result = r.payload.get("intentResult").unwrap_or(&Value::Null);
+        let outcome = match self.checked_result(result, &r.instance_id) {
             Ok(outcome) => outcome,
             Err(refusal) => {
                 // The handler hears why; the raiser gets the handler's rejection, on record.
