@@ -78,7 +78,7 @@ pub(crate) fn uncount_raise(conn: &Connection, id: i64) -> Result<(), StoreError
         )?
         .query_row([id], |r| r.get(0))
         .optional()?;
-    let Some(Ok(context)) = context.map(|c| serde_json::from_str::<Value>(&c)) else {
+    let Some(Some(context)) = context.map(|c| people_fields(&c)) else {
         return Ok(());
     };
     let mut take = conn.prepare_cached("UPDATE people SET raises = raises - 1 WHERE key = ?1")?;
@@ -102,9 +102,42 @@ fn person_key(person: &crate::extract::NamedPerson) -> Option<String> {
     }
 }
 
+/// The fields of a context (stored as JSON text) that can name people, the only ones
+/// [`people_of`] reads; the rest (a long description, say) is skipped, not built. `None` for text
+/// that is not a JSON object.
+fn people_fields(text: &str) -> Option<Value> {
+    #[derive(serde::Deserialize)]
+    struct Fields {
+        #[serde(rename = "type")]
+        kind: Option<Value>,
+        participants: Option<Value>,
+        contacts: Option<Value>,
+        name: Option<Value>,
+        id: Option<Value>,
+    }
+    // A struct would also accept an array (its fields in order): contexts are objects.
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let f: Fields = serde_json::from_str(text).ok()?;
+    let fields = [
+        ("type", f.kind),
+        ("participants", f.participants),
+        ("contacts", f.contacts),
+        ("name", f.name),
+        ("id", f.id),
+    ];
+    Some(Value::Object(
+        fields
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.to_owned(), v?)))
+            .collect(),
+    ))
+}
+
 fn count_context(conn: &Connection, context: &str, at_ms: i64) -> Result<(), StoreError> {
     // A context that is not JSON (never written by the writer) names nobody.
-    let Ok(context) = serde_json::from_str::<Value>(context) else {
+    let Some(context) = people_fields(context) else {
         return Ok(());
     };
     let mut upsert = conn.prepare_cached(
@@ -194,7 +227,7 @@ fn with_waiting(
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for context in contexts {
-        let Ok(context) = serde_json::from_str::<Value>(&context) else {
+        let Some(context) = people_fields(&context) else {
             continue;
         };
         for person in people_of(&context) {
