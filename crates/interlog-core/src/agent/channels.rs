@@ -506,7 +506,7 @@ impl Parts<'_> {
             .map(|i| i.conn)
             .collect();
         r.reply(step, json!({}));
-        let mut payload = object([
+        let payload = object([
             ("channelId", Value::from(channel_id)),
             ("context", context.clone()),
             (
@@ -515,13 +515,11 @@ impl Parts<'_> {
             ),
         ]);
         // Each receiver's message owns its payload: a copy for all but the last, which takes it.
-        let mut receivers = receivers.into_iter().peekable();
-        while let Some(conn) = receivers.next() {
-            let payload = match receivers.peek() {
-                Some(_) => payload.clone(),
-                None => std::mem::take(&mut payload),
-            };
-            step.event(conn, "broadcastEvent", payload);
+        if let Some((last, others)) = receivers.split_last() {
+            for &conn in others {
+                step.event(conn, "broadcastEvent", payload.clone());
+            }
+            step.event(*last, "broadcastEvent", payload);
         }
     }
 

@@ -75,27 +75,12 @@ fn main() -> std::process::ExitCode {
     let apps: Vec<(String, Vec<String>)> = args
         .apps
         .iter()
-        .map(|a| {
-            let (name, command) = a.split_once('=').unwrap_or_else(|| {
-                eprintln!("--app {a}: expected name=command");
-                std::process::exit(2)
-            });
-            (
-                name.to_owned(),
-                command.split_whitespace().map(str::to_owned).collect(),
-            )
-        })
+        .map(|a| named_command("--app", a))
         .collect();
     let raises: HashMap<String, Vec<String>> = args
         .raises
         .iter()
-        .filter_map(|r| r.split_once('='))
-        .map(|(name, command)| {
-            (
-                name.to_owned(),
-                command.split_whitespace().map(str::to_owned).collect(),
-            )
-        })
+        .map(|r| named_command("--raise", r))
         .collect();
     let (conn, screen) = match x11rb::connect(None) {
         Ok(c) => c,
@@ -209,6 +194,20 @@ fn launch(
     }
     quit(&mut child);
     result
+}
+
+/// `name=command` as given to `flag`: the name, and the command split into program and arguments.
+/// Anything else ends the run with a clear error.
+fn named_command(flag: &str, value: &str) -> (String, Vec<String>) {
+    let words =
+        |command: &str| -> Vec<String> { command.split_whitespace().map(str::to_owned).collect() };
+    match value.split_once('=') {
+        Some((name, command)) if !words(command).is_empty() => (name.to_owned(), words(command)),
+        _ => {
+            eprintln!("{flag} {value}: expected name=command");
+            std::process::exit(2)
+        }
+    }
 }
 
 /// Starts `command` (program and arguments), its output discarded but for errors.
