@@ -106,15 +106,15 @@ test('a person typed in the search becomes the participant chip; an outcome chip
 test('the detail shows the timeline; an unconfirmed interaction is re-sent to another handler, both linked', async () => {
   await switchToUrl(browser, 'the history window', ownPage('index.html'));
   const row = await until('the unconfirmed row', async () => (await browser.$$('.history-row'))[0] ?? null);
+  const originalId = Number(await row.getAttribute('data-id'));
   await (await row.$('td.participants')).click();
-  const steps = await until('the timeline', async () => {
-    const found = await browser.$$('.timeline .timeline-label');
+  // The labels are read in the page in one step, so a redraw between reads cannot mix two drawings.
+  const labels = await until('the timeline', async () => {
+    const found = await browser.execute(
+      () => [...document.querySelectorAll('.timeline .timeline-label')].map(l => l.textContent));
     return found.length >= 5 ? found : null;
   });
-  const labels = [];
-  for (const s of steps) labels.push(await s.getProperty('textContent'));
   assert.deepEqual(labels.slice(0, 5), ['Raised', 'Candidates', 'Resolved', 'Delivered', 'Result']);
-  const originalId = Number(await row.getAttribute('data-id'));
   await shot('detail-timeline');
 
   // Clicked in the page: a WebDriver click that makes another window appear sometimes never
@@ -133,11 +133,10 @@ test('the detail shows the timeline; an unconfirmed interaction is re-sent to an
 
   // Back in the history: the original links to its re-send, which Harbor confirmed.
   await switchToUrl(browser, 'the history window', ownPage('index.html'));
-  const link = await until('the "re-sent as" link', async () => {
-    const l = await browser.$('.timeline .resend-link');
-    return (await l.isExisting()) ? l : null;
-  }, 30_000);
-  const resentId = Number(await link.getAttribute('data-raise-id'));
+  // Read in the page in one step: the detail is redrawn as the re-send goes on, so an element
+  // found by one WebDriver call may be gone by the next.
+  const resentId = await until('the "re-sent as" link', async () => Number(await browser.execute(
+    () => document.querySelector('.timeline .resend-link')?.getAttribute('data-raise-id') ?? 0)), 30_000);
   assert.ok(resentId > originalId, `re-sent as #${resentId}`);
   await shot('resent-link');
   // The list marks the original as re-sent.
