@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use interlog_core::ids::IdSource;
 use interlog_core::{Agent, AgentConfig};
-use interlog_store::Ledger;
+use interlog_store::{Ledger, LedgerOptions};
 use rand::RngCore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -182,7 +182,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningAgent, StartError> {
     let runtime_dir = config.runtime_dir();
     discovery::DiscoveryFile::claim(&runtime_dir)?;
     let path = config.database_path();
-    let ledger = Ledger::open(&path).map_err(|source| StartError::Store { path, source })?;
+    let ledger = Ledger::open_with(&path, LedgerOptions::agent())
+        .map_err(|source| StartError::Store { path, source })?;
     let (directory, directory_problems) = {
         let sources = config.appd_sources.clone();
         let reader = config.source_reader();

@@ -14,7 +14,9 @@
 
 use std::time::{Duration, Instant};
 
-use interlog_store::{HistoryQuery, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution};
+use interlog_store::{
+    HistoryQuery, Ledger, LedgerOptions, LedgerWrite, Outcome, RaiseRecord, Resolution,
+};
 use serde_json::{json, Value};
 
 #[path = "support/proc_stat.rs"]
@@ -29,7 +31,8 @@ const APPLY_COMM: &str = "ledger-apply";
 fn main() {
     let (round_trips, pairs) = parse_args();
     let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = Ledger::open(&dir.path().join("bench.db")).expect("open ledger");
+    let ledger = Ledger::open_with(&dir.path().join("bench.db"), LedgerOptions::agent())
+        .expect("open ledger");
     let journal_thread = task(JOURNAL_COMM).expect("journal thread in /proc/self/task");
     let apply_thread = task(APPLY_COMM).expect("applying thread in /proc/self/task");
 

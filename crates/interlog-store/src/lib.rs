@@ -30,7 +30,7 @@ mod writer;
 mod writer_thread;
 
 pub use error::StoreError;
-pub use ledger::{HistoryReader, Ledger};
+pub use ledger::{HistoryReader, Ledger, LedgerOptions};
 pub use migrations::SCHEMA_VERSION;
 pub use model::{
     ChartStack, DayCount, HistoryDetail, HistoryOutcome, HistoryQuery, HistoryRow, LedgerWrite,

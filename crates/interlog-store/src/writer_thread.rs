@@ -63,6 +63,8 @@ pub(crate) struct Shared {
     pub applies: Arc<AtomicU64>,
     /// Journaled writes the applying thread may hold before new ones wait (see [`BACKLOG_LIMIT`]).
     pub backlog_limit: i64,
+    /// The applying thread's niceness, if it is to run below the hot path (see [`lower_priority`]).
+    pub apply_niceness: Option<i32>,
 }
 
 /// Journaled writes not yet applied, at most, before new writes are held. The applying thread
@@ -150,6 +152,7 @@ pub(crate) fn start(
     }
     let (to_apply, applying) = mpsc::channel();
     let applier = Applier {
+        niceness: shared.apply_niceness,
         through: Arc::clone(&through),
         applied: Arc::clone(&shared.applied),
         applies: Arc::clone(&shared.applies),
@@ -340,6 +343,8 @@ impl JournalThread {
 }
 
 struct Applier {
+    /// Applied to this thread as it starts (see [`lower_priority`]).
+    niceness: Option<i32>,
     through: Arc<AtomicI64>,
     applied: Arc<AtomicU64>,
     applies: Arc<AtomicU64>,
@@ -349,6 +354,9 @@ struct Applier {
 
 impl Applier {
     fn run(mut self, mut ledger: Connection, incoming: Receiver<ToApply>) {
+        if let Some(niceness) = self.niceness {
+            lower_priority(niceness);
+        }
         let mut backlog = Backlog::default();
         // Reads waiting for the writes handed over before them: answered once that many are applied.
         let mut settles: Vec<(u64, SyncSender<()>)> = Vec::new();
@@ -445,6 +453,18 @@ impl Applier {
         backlog.done += n as u64;
         self.through.fetch_max(highest_id, Ordering::AcqRel);
         self.applied.fetch_max(highest_seq, Ordering::AcqRel);
+    }
+}
+
+/// Lowers the calling thread's scheduling priority to `niceness` (Linux: a thread's own nice
+/// value). The applying thread's batches are off the hot path but long (a few hundred writes at
+/// once): at the same priority they preempt the connection and journal threads that a waiting
+/// raise needs, on a machine with few cores. Below them, they fill the gaps instead. Not being
+/// able to lower it (another OS) is logged and harmless.
+fn lower_priority(niceness: i32) {
+    let thread = rustix::thread::gettid();
+    if let Err(error) = rustix::process::setpriority_process(Some(thread), niceness) {
+        tracing::debug!(%error, niceness, "the ledger's applying thread keeps its priority");
     }
 }
 

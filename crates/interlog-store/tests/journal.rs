@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use interlog_store::{HistoryQuery, HistoryReader, Ledger, LedgerWrite, Outcome, RaiseRecord};
+use interlog_store::{
+    HistoryQuery, HistoryReader, Ledger, LedgerOptions, LedgerWrite, Outcome, RaiseRecord,
+};
 use serde_json::json;
 
 /// Awaits `wait` (a `watch::Receiver::wait_for`), failing the test with `what` after `secs`.
@@ -268,7 +270,14 @@ async fn a_raise_is_durable_while_the_ledger_file_is_locked_and_its_row_follows(
 async fn while_the_ledger_file_stays_locked_new_writes_are_held_once_the_backlog_is_full() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ledger.db");
-    let ledger = Ledger::open_with_backlog_limit(&path, 4).expect("open");
+    let ledger = Ledger::open_with(
+        &path,
+        LedgerOptions {
+            backlog_limit: 4,
+            ..LedgerOptions::default()
+        },
+    )
+    .expect("open");
     let blocker = rusqlite::Connection::open(&path).expect("second connection");
     blocker.execute_batch("BEGIN IMMEDIATE").expect("lock");
     let mut committed = ledger.committed();
