@@ -16,6 +16,7 @@ pub mod context_schema;
 pub mod directory;
 pub mod errors;
 pub mod ids;
+pub mod json_text;
 pub mod message;
 pub mod url_match;
 
@@ -23,3 +24,4 @@ pub use agent::{Agent, ConnId, Effect, Input, Timer};
 pub use config::AgentConfig;
 pub use directory::Directory;
 pub use errors::Fdc3Error;
+pub use json_text::JsonText;

@@ -15,7 +15,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use interlog_store::{
-    ChartStack, HistoryOutcome, HistoryQuery, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution,
+    ChartStack, HistoryOutcome, HistoryQuery, JsonText, Ledger, LedgerWrite, Outcome, RaiseRecord,
+    Resolution,
 };
 use serde_json::{json, Value};
 
@@ -203,7 +204,7 @@ fn fill(ledger: &Ledger, rows: usize, now: i64) {
                     raiser_instance: "chat-1".into(),
                     request_uuid: format!("req-{i}"),
                     intent: Some("CreateInteraction".into()),
-                    context,
+                    context: JsonText::of(&context),
                     target: None,
                     candidates: json!([{"appId": "interlog.log"}, {"appId": "sample-crm"}]),
                 }),

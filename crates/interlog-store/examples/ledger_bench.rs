@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use interlog_store::{
-    HistoryQuery, Ledger, LedgerOptions, LedgerWrite, Outcome, RaiseRecord, Resolution,
+    HistoryQuery, JsonText, Ledger, LedgerOptions, LedgerWrite, Outcome, RaiseRecord, Resolution,
 };
 use serde_json::{json, Value};
 
@@ -158,7 +158,7 @@ fn run_pair(
             raiser_instance: format!("crm-app-{pair}"),
             request_uuid: format!("req-{pair}-{i}"),
             intent: Some("CreateInteraction".into()),
-            context: context.clone(),
+            context: JsonText::of(&context),
             target: None,
             candidates: json!([{"appId": "interaction-log", "instanceId": format!("log-{pair}")}]),
         }));

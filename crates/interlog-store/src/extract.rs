@@ -18,6 +18,49 @@ pub(crate) struct ContextSummary {
     pub participant_terms: String,
 }
 
+/// The fields of a context (JSON text, as the agent records it and the row stores it) that
+/// [`summarize_context`] and [`people_of`] read; the rest (a long `notes`, say) is skipped, not
+/// built. `None` for text that is not a JSON object.
+pub(crate) fn context_fields(text: &str) -> Option<Value> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Fields {
+        #[serde(rename = "type")]
+        kind: Option<Value>,
+        interaction_type: Option<Value>,
+        description: Option<Value>,
+        participants: Option<Value>,
+        contacts: Option<Value>,
+        name: Option<Value>,
+        id: Option<Value>,
+    }
+    // A struct would also accept an array (its fields in order): contexts are objects.
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let f: Fields = serde_json::from_str(text).ok()?;
+    let fields = [
+        ("type", f.kind),
+        ("interactionType", f.interaction_type),
+        ("description", f.description),
+        ("participants", f.participants),
+        ("contacts", f.contacts),
+        ("name", f.name),
+        ("id", f.id),
+    ];
+    Some(Value::Object(
+        fields
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.to_owned(), v?)))
+            .collect(),
+    ))
+}
+
+/// [`summarize_context`] of a context's JSON text (what is not an object summarizes as nothing).
+pub(crate) fn summarize_context_text(text: &str) -> ContextSummary {
+    context_fields(text).map_or_else(ContextSummary::default, |c| summarize_context(&c))
+}
+
 pub(crate) fn summarize_context(context: &Value) -> ContextSummary {
     let context_type = str_field(context, "type").unwrap_or_default();
     let mut summary = ContextSummary {
@@ -185,6 +228,39 @@ mod tests {
         assert_eq!(s.description.as_deref(), Some("Quarterly"));
         assert_eq!(s.participants, vec!["Jane Doe", "ABC-1"]);
         assert_eq!(s.participant_terms, "Jane Doe jane@x.com ABC-1");
+    }
+
+    #[test]
+    fn the_text_summarizes_as_the_value_does() {
+        let fixture: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/create-interaction.context.json"
+        ))
+        .expect("fixture");
+        let contexts = [
+            fixture,
+            json!({"type": "fdc3.contactList", "contacts": [{"name": "A", "id": {"email": "a@x"}}, 7]}),
+            json!({"type": "fdc3.contact", "name": "Ann", "id": "solo"}),
+            json!({"type": "fdc3.interaction", "description": 5, "interactionType": null,
+                   "notes": {"deep": ["skipped", {"x": 1}]}, "participants": []}),
+            json!({"type": "fdc3.instrument", "id": {"ticker": "AAPL"}}),
+            json!({"id": {"email": "no type"}}),
+        ];
+        for context in contexts {
+            let text = serde_json::to_string(&context).expect("json");
+            assert_eq!(
+                summarize_context_text(&text),
+                summarize_context(&context),
+                "{text}"
+            );
+        }
+        // Text that is not an object names nothing, and is no error.
+        for text in ["[]", "\"fdc3.contact\"", "null", "{not json"] {
+            assert_eq!(
+                summarize_context_text(text),
+                ContextSummary::default(),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -33,8 +33,8 @@ pub use error::StoreError;
 pub use ledger::{HistoryReader, Ledger, LedgerOptions};
 pub use migrations::SCHEMA_VERSION;
 pub use model::{
-    ChartStack, DayCount, HistoryDetail, HistoryOutcome, HistoryQuery, HistoryRow, LedgerWrite,
-    Outcome, Person, RaiseRecord, Resolution,
+    ChartStack, DayCount, HistoryDetail, HistoryOutcome, HistoryQuery, HistoryRow, JsonText,
+    LedgerWrite, Outcome, Person, RaiseRecord, Resolution,
 };
 pub use query::explain;
 pub use seal::{Tampering, Verification};

@@ -76,13 +76,15 @@ pub struct RaiseRecord {
     pub request_uuid: String,
     /// `None` for raiseIntentForContext until resolved.
     pub intent: Option<String>,
-    pub context: Value,
+    /// As the agent serialized it: journaled and stored as it is.
+    pub context: JsonText,
     pub target: Option<Value>,
     pub candidates: Value,
 }
 
 // The ledger's vocabulary for how a raise was resolved and how it ended is the agent's own.
 pub use interlog_core::agent::{Resolution, ResultOutcome as Outcome};
+pub use interlog_core::JsonText;
 
 /// A page request for the history list.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

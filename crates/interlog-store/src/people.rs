@@ -6,7 +6,6 @@
 //! not counted yet. Migration 6 counts every raise already indexed.
 
 use rusqlite::{params, Connection};
-use serde_json::Value;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
@@ -86,7 +85,7 @@ pub(crate) fn uncount_raise(conn: &Connection, id: i64) -> Result<(), StoreError
         )?
         .query_row([id], |r| r.get(0))
         .optional()?;
-    let Some(Some(context)) = context.map(|c| people_fields(&c)) else {
+    let Some(Some(context)) = context.map(|c| crate::extract::context_fields(&c)) else {
         return Ok(());
     };
     let mut take = conn.prepare_cached("UPDATE people SET raises = raises - 1 WHERE key = ?1")?;
@@ -110,42 +109,9 @@ fn person_key(person: &crate::extract::NamedPerson) -> Option<String> {
     }
 }
 
-/// The fields of a context (stored as JSON text) that can name people, the only ones
-/// [`people_of`] reads; the rest (a long description, say) is skipped, not built. `None` for text
-/// that is not a JSON object.
-fn people_fields(text: &str) -> Option<Value> {
-    #[derive(serde::Deserialize)]
-    struct Fields {
-        #[serde(rename = "type")]
-        kind: Option<Value>,
-        participants: Option<Value>,
-        contacts: Option<Value>,
-        name: Option<Value>,
-        id: Option<Value>,
-    }
-    // A struct would also accept an array (its fields in order): contexts are objects.
-    if !text.trim_start().starts_with('{') {
-        return None;
-    }
-    let f: Fields = serde_json::from_str(text).ok()?;
-    let fields = [
-        ("type", f.kind),
-        ("participants", f.participants),
-        ("contacts", f.contacts),
-        ("name", f.name),
-        ("id", f.id),
-    ];
-    Some(Value::Object(
-        fields
-            .into_iter()
-            .filter_map(|(k, v)| Some((k.to_owned(), v?)))
-            .collect(),
-    ))
-}
-
 fn count_context(conn: &Connection, context: &str, at_ms: i64) -> Result<(), StoreError> {
     // A context that is not JSON (never written by the writer) names nobody.
-    let Some(context) = people_fields(context) else {
+    let Some(context) = crate::extract::context_fields(context) else {
         return Ok(());
     };
     let mut upsert = conn.prepare_cached(
@@ -235,7 +201,7 @@ fn with_waiting(
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for context in contexts {
-        let Some(context) = people_fields(&context) else {
+        let Some(context) = crate::extract::context_fields(&context) else {
             continue;
         };
         for person in people_of(&context) {

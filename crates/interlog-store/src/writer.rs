@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::error::StoreError;
-use crate::extract::{completion, summarize_context, Completion};
+use crate::extract::{completion, summarize_context_text, Completion};
 use crate::index;
 use crate::journal;
 use crate::model::{LedgerWrite, RaiseRecord, Resolution};
@@ -502,7 +502,7 @@ fn execute(tx: &Transaction<'_>, op: &Op<'_>) -> Result<(), StoreError> {
 
 /// The raise's row as its stages in this batch leave it, written once.
 fn insert(tx: &Transaction<'_>, r: &RaiseRecord, p: &Progress<'_>) -> Result<(), StoreError> {
-    let summary = summarize_context(&r.context);
+    let summary = summarize_context_text(r.context.as_str());
     let target = r.target.as_ref().map(serde_json::to_string).transpose()?;
     let resolved = p.resolved.as_ref();
     let completed = p.completed.as_ref().map(|(_, c)| c);
@@ -522,7 +522,7 @@ fn insert(tx: &Transaction<'_>, r: &RaiseRecord, p: &Progress<'_>) -> Result<(),
         r.raiser_instance,
         r.request_uuid,
         r.intent,
-        serde_json::to_string(&r.context)?,
+        r.context.as_str(),
         target,
         serde_json::to_string(&r.candidates)?,
         summary.context_type,
@@ -601,6 +601,7 @@ fn update(tx: &Transaction<'_>, raise_key: &str, p: &Progress<'_>) -> Result<(),
 mod tests {
     use super::*;
     use crate::migrations::migrate;
+    use crate::model::JsonText;
     use serde_json::json;
 
     /// A hold whose health nobody watches.
@@ -621,7 +622,7 @@ mod tests {
                 raiser_instance: "i".into(),
                 request_uuid: "r".into(),
                 intent: Some("ViewChart".into()),
-                context: json!({"type": "fdc3.instrument"}),
+                context: JsonText::of(&json!({"type": "fdc3.instrument"})),
                 target: None,
                 candidates: json!([]),
             }),
@@ -803,7 +804,7 @@ mod tests {
                     raiser_instance: "crm-1".into(),
                     request_uuid: format!("req-{at_ms}"),
                     intent: Some(["ViewChart", "StartChat"][dice.roll(2) as usize].into()),
-                    context,
+                    context: JsonText::of(&context),
                     target: (dice.roll(2) == 0).then(|| json!({"appId": "chart"})),
                     candidates: json!([{"appId": "chart"}]),
                 })

@@ -2,8 +2,8 @@
 //! rows waiting for the search index and rows in it must answer alike.
 
 use interlog_store::{
-    ChartStack, DayCount, HistoryOutcome, HistoryQuery, Ledger, LedgerWrite, Outcome, RaiseRecord,
-    Resolution,
+    ChartStack, DayCount, HistoryOutcome, HistoryQuery, JsonText, Ledger, LedgerWrite, Outcome,
+    RaiseRecord, Resolution,
 };
 use serde_json::{json, Value};
 
@@ -182,7 +182,7 @@ fn write(ledger: &Ledger, index: usize, spec: &Spec) {
         raiser_instance: format!("{}-1", spec.raiser),
         request_uuid: format!("req-{key}"),
         intent: Some("CreateInteraction".into()),
-        context: context(spec),
+        context: JsonText::of(&context(spec)),
         target: None,
         candidates: json!([]),
     })];
@@ -666,7 +666,7 @@ fn the_charts_summary_counts_what_the_rows_say() {
             raiser_instance: "chat-1".into(),
             request_uuid: format!("req-{key}"),
             intent: Some("CreateInteraction".into()),
-            context,
+            context: JsonText::of(&context),
             target: None,
             candidates: json!([]),
         })

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use interlog_store::{
-    HistoryQuery, HistoryReader, Ledger, LedgerOptions, LedgerWrite, Outcome, RaiseRecord,
+    HistoryQuery, HistoryReader, JsonText, Ledger, LedgerOptions, LedgerWrite, Outcome, RaiseRecord,
 };
 use serde_json::json;
 
@@ -29,9 +29,11 @@ fn raise(key: &str, at: i64) -> LedgerWrite {
         raiser_instance: format!("inst-{key}"),
         request_uuid: format!("req-{key}"),
         intent: Some("CreateInteraction".into()),
-        context: json!({"type": "fdc3.interaction", "interactionType": "Call",
+        context: JsonText::of(
+            &json!({"type": "fdc3.interaction", "interactionType": "Call",
                         "description": format!("call {key}"),
                         "participants": {"type": "fdc3.contactList", "contacts": []}}),
+        ),
         target: None,
         candidates: json!([]),
     })

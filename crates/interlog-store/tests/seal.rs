@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use interlog_store::{
-    HistoryReader, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution, Tampering,
+    HistoryReader, JsonText, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution, Tampering,
 };
 use rusqlite::Connection;
 use serde_json::json;
@@ -17,8 +17,10 @@ fn raise(key: &str, at: i64) -> LedgerWrite {
         raiser_instance: "chat-1".into(),
         request_uuid: format!("req-{key}"),
         intent: Some("CreateInteraction".into()),
-        context: json!({"type": "fdc3.interaction", "description": format!("call {key}"),
+        context: JsonText::of(
+            &json!({"type": "fdc3.interaction", "description": format!("call {key}"),
             "participants": {"type": "fdc3.contactList", "contacts": []}}),
+        ),
         target: None,
         candidates: json!([{"appId": "crm"}]),
     })

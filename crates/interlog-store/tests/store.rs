@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use interlog_store::{
-    HistoryQuery, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution, StoreError, SCHEMA_VERSION,
+    HistoryQuery, JsonText, Ledger, LedgerWrite, Outcome, RaiseRecord, Resolution, StoreError,
+    SCHEMA_VERSION,
 };
 use serde_json::{json, Value};
 
@@ -44,7 +45,7 @@ fn raise(key: &str, at: i64, intent: &str, context: Value) -> LedgerWrite {
         raiser_instance: format!("inst-{key}"),
         request_uuid: format!("req-{key}"),
         intent: Some(intent.to_owned()),
-        context,
+        context: JsonText::of(&context),
         target: None,
         candidates: json!([{"appId": "interaction-log"}]),
     })

@@ -18,6 +18,7 @@ use super::{ConnId, Effect, Parts, Request, Step, Timer};
 use crate::context_schema::validate_context;
 use crate::directory::AppRecord;
 use crate::errors::Fdc3Error;
+use crate::json_text::JsonText;
 use crate::message::{app_identifier, object, opt_str, AppTarget, Millis};
 
 /// The most of a refused raise's context the ledger keeps whole (JSON bytes).
@@ -390,18 +391,6 @@ impl Parts<'_> {
             .get(&r.instance_id)
             .map(|i| i.app_id.clone())
             .unwrap_or_default();
-        let raise = Raise {
-            key: key.clone(),
-            raiser_app: raiser_app.clone(),
-            raiser_instance: r.instance_id.clone(),
-            raiser_conn: r.conn,
-            request_uuid: r.request_uuid.to_owned(),
-            response_kind: r.response_kind.clone(),
-            context: Arc::new(context.clone()),
-            stage: Stage::Resolving {
-                resolver_id: String::new(),
-            },
-        };
         let decision = match self.spend_budget(&raiser_app, &context, step.now) {
             // Nothing accepted can be lost for want of room: new raises wait for the disk.
             Ok(()) if self.intents.disk_low => {
@@ -419,22 +408,37 @@ impl Parts<'_> {
         };
         // A refused raise is on record with its reason, but one app must not fill the ledger
         // with payloads nobody accepted: a large one is kept as a bounded excerpt.
-        let context = match &decision {
-            Ok(_) => context,
-            Err(_) => super::ledger::bounded_excerpt(context, REFUSED_CONTEXT_BYTES),
+        let recorded = match &decision {
+            Ok(_) => JsonText::of(&context),
+            Err(_) => JsonText::of(&super::ledger::bounded_excerpt(
+                context.clone(),
+                REFUSED_CONTEXT_BYTES,
+            )),
         };
         // The raise is on record before anything else happens to it.
         step.record(LedgerEvent::Raised {
             key: key.clone(),
             at_ms: step.now,
-            raiser_app,
+            raiser_app: raiser_app.clone(),
             raiser_instance: r.instance_id.clone(),
             request_uuid: r.request_uuid.to_owned(),
             intent: intent.clone(),
-            context,
+            context: recorded,
             target: target_value,
             candidates,
         });
+        let raise = Raise {
+            key: key.clone(),
+            raiser_app,
+            raiser_instance: r.instance_id.clone(),
+            raiser_conn: r.conn,
+            request_uuid: r.request_uuid.to_owned(),
+            response_kind: r.response_kind.clone(),
+            context: Arc::new(context),
+            stage: Stage::Resolving {
+                resolver_id: String::new(),
+            },
+        };
         self.intents.by_key.insert(key.clone(), raise);
         match decision {
             Err((error, resolution)) => self.fail_raise(&key, error, Some(resolution), step),

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::json_text::JsonText;
 use crate::message::Millis;
 
 /// How the handler of a raise was chosen, or why none was. Serialized as the snake_case text
@@ -66,7 +67,8 @@ pub enum LedgerEvent {
         raiser_instance: String,
         request_uuid: String,
         intent: Option<String>,
-        context: Value,
+        /// Serialized once, here: the ledger journals and stores this text as it is.
+        context: JsonText,
         target: Option<Value>,
         candidates: Value,
     },

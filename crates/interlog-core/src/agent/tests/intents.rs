@@ -37,7 +37,7 @@ fn raise_with_no_listening_instance_is_no_apps_found() {
             raiser_instance: chat_id,
             request_uuid: req,
             intent: Some("CreateInteraction".into()),
-            context: interaction(),
+            context: crate::JsonText::of(&interaction()),
             target: None,
             candidates: json!([]),
         }
