@@ -140,9 +140,9 @@ fn interaction(rng: &mut Rng) -> Value {
 /// failures, rejections and cancellations (about 4% unconfirmed, as a busy desk might have).
 fn ending(rng: &mut Rng, stored: Value) -> (Option<&'static str>, Outcome) {
     let result = |status: &str, stored: Value| {
-        Outcome::Context(
-            json!({"type": "fdc3.transactionResult", "status": status, "context": stored}),
-        )
+        Outcome::Context(JsonText::of(
+            &json!({"type": "fdc3.transactionResult", "status": status, "context": stored}),
+        ))
     };
     match rng.below(1000) {
         0..=499 => (Some("interlog.log"), result("Created", stored)),

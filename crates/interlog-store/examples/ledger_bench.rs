@@ -158,7 +158,7 @@ fn run_pair(
             raiser_instance: format!("crm-app-{pair}"),
             request_uuid: format!("req-{pair}-{i}"),
             intent: Some("CreateInteraction".into()),
-            context: JsonText::of(&context),
+            context: JsonText::of(context),
             target: None,
             candidates: json!([{"appId": "interaction-log", "instanceId": format!("log-{pair}")}]),
         }));
@@ -177,7 +177,7 @@ fn run_pair(
         let seq = ledger.submit(LedgerWrite::Completed {
             raise_key: key,
             at_ms: at + 5,
-            outcome: Outcome::Context(result.clone()),
+            outcome: Outcome::Context(JsonText::of(&result.clone())),
         });
         wait(seq);
         worst = worst.max(started.elapsed());

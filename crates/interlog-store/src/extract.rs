@@ -123,6 +123,57 @@ pub(crate) fn people_of(context: &Value) -> Vec<NamedPerson> {
         .collect()
 }
 
+/// What the history reads of an `fdc3.transactionResult`.
+struct TransactionResultFields {
+    status: Option<String>,
+    message: Option<String>,
+    /// The first string of the record's id map: keyed by the system that holds it
+    /// ("Singletrack", "URI", "interlog"...), which the ledger cannot know in advance.
+    record_id: Option<String>,
+}
+
+/// The fields of a result context's JSON text that the history reads, when it is an
+/// `fdc3.transactionResult` object (else `None`). Only those fields are built: the rest, and the
+/// record's context but for its `id`, are skipped.
+fn transaction_result_fields(text: &str) -> Option<TransactionResultFields> {
+    #[derive(serde::Deserialize)]
+    struct Fields<'a> {
+        #[serde(rename = "type")]
+        kind: Option<Value>,
+        status: Option<Value>,
+        message: Option<Value>,
+        #[serde(borrow)]
+        context: Option<&'a serde_json::value::RawValue>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Record {
+        id: Option<Value>,
+    }
+    let is_object = |t: &str| t.trim_start().starts_with('{');
+    if !is_object(text) {
+        return None;
+    }
+    let f: Fields<'_> = serde_json::from_str(text).ok()?;
+    if f.kind.as_ref().and_then(Value::as_str) != Some("fdc3.transactionResult") {
+        return None;
+    }
+    let as_string = |v: Option<Value>| match v {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let record_id = f
+        .context
+        .map(|raw| raw.get())
+        .filter(|t| is_object(t))
+        .and_then(|t| serde_json::from_str::<Record>(t).ok())
+        .and_then(|r| id_strings(r.id.as_ref()).first().map(|s| (*s).to_owned()));
+    Some(TransactionResultFields {
+        status: as_string(f.status),
+        message: as_string(f.message),
+        record_id,
+    })
+}
+
 /// The columns written when a raise completes.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct Completion {
@@ -161,19 +212,16 @@ pub(crate) fn completion(outcome: &Outcome) -> Result<Completion, serde_json::Er
             ..Completion::default()
         },
         Outcome::Context(ctx) => {
+            let text = ctx.as_str();
             let mut c = Completion {
                 state: "completed",
-                result: Some(wrap("context", ctx)?),
+                result: Some(format!("{{\"context\":{text}}}")),
                 ..Completion::default()
             };
-            if ctx.get("type").and_then(Value::as_str) == Some("fdc3.transactionResult") {
-                c.result_status = str_field(ctx, "status");
-                c.result_message = str_field(ctx, "message");
-                // The record's id map is keyed by the system that holds it ("Singletrack", "URI",
-                // "interlog"...), which the ledger cannot know in advance: any string value will do.
-                c.record_id = ctx
-                    .get("context")
-                    .and_then(|inner| id_strings(inner.get("id")).first().map(|s| (*s).to_owned()));
+            if let Some(fields) = transaction_result_fields(text) {
+                c.result_status = fields.status;
+                c.result_message = fields.message;
+                c.record_id = fields.record_id;
             }
             c
         }
@@ -207,6 +255,7 @@ fn id_strings(id: Option<&Value>) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::JsonText;
     use serde_json::json;
 
     #[test]
@@ -283,18 +332,50 @@ mod tests {
             "type": "fdc3.transactionResult", "status": "Updated", "message": "ok",
             "context": {"type": "fdc3.interaction", "id": {"URI": "rec-9"}}
         });
-        let c = completion(&Outcome::Context(result)).expect("serializable");
+        let c = completion(&Outcome::Context(JsonText::of(&result))).expect("serializable");
         assert_eq!(c.state, "completed");
         assert_eq!(c.result_status.as_deref(), Some("Updated"));
         assert_eq!(c.result_message.as_deref(), Some("ok"));
         assert_eq!(c.record_id.as_deref(), Some("rec-9"));
 
-        let plain = completion(&Outcome::Context(json!({"type": "fdc3.nothing"}))).expect("ok");
+        let plain = completion(&Outcome::Context(JsonText::of(
+            &json!({"type": "fdc3.nothing"}),
+        )))
+        .expect("ok");
         assert_eq!(plain.record_id, None);
         assert_eq!(
             plain.result.as_deref(),
             Some(r#"{"context":{"type":"fdc3.nothing"}}"#)
         );
+
+        // What is odd is stored, and only what is well-formed is read.
+        for (odd, status, record) in [
+            (
+                json!({"type": "fdc3.transactionResult", "status": 3, "context": "rec"}),
+                None,
+                None,
+            ),
+            (
+                json!({"type": "fdc3.transactionResult", "context": {"id": "bare"}}),
+                None,
+                Some("bare"),
+            ),
+            (
+                json!({"type": "fdc3.transactionResult", "status": "Failed", "context": {"id": {"a": 1, "b": "x"}}}),
+                Some("Failed"),
+                Some("x"),
+            ),
+            (
+                json!({"status": "Created", "context": {"id": {"URI": "r"}}}),
+                None,
+                None,
+            ),
+        ] {
+            let c = completion(&Outcome::Context(JsonText::of(&odd))).expect("ok");
+            assert_eq!(c.result_status.as_deref(), status, "{odd}");
+            assert_eq!(c.record_id.as_deref(), record, "{odd}");
+            assert_eq!(c.result, Some(json!({"context": odd}).to_string()));
+        }
 
         let void = completion(&Outcome::Void).expect("ok");
         assert_eq!(void.result.as_deref(), Some("{}"));

@@ -826,10 +826,10 @@ mod tests {
                     0 => crate::model::Outcome::Void,
                     1 => crate::model::Outcome::Error("NoAppsFound".into()),
                     2 => crate::model::Outcome::Channel(json!({"id": "red"})),
-                    _ => crate::model::Outcome::Context(json!({
+                    _ => crate::model::Outcome::Context(JsonText::of(&json!({
                         "type": "fdc3.transactionResult", "status": "Created",
                         "context": {"type": "fdc3.interaction", "id": {"URI": format!("rec{at_ms}")}}
-                    })),
+                    }))),
                 },
             },
             _ => LedgerWrite::InteractionLogged {

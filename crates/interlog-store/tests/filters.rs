@@ -195,9 +195,9 @@ fn write(ledger: &Ledger, index: usize, spec: &Spec) {
             handler_instance: spec.handler.map(|h| format!("{h}-1")),
         });
         let outcome = match spec.end.clone() {
-            End::Status(s) => {
-                Outcome::Context(json!({"type": "fdc3.transactionResult", "status": s}))
-            }
+            End::Status(s) => Outcome::Context(JsonText::of(
+                &json!({"type": "fdc3.transactionResult", "status": s}),
+            )),
             End::Error(e) => Outcome::Error(e.into()),
             End::Void => Outcome::Void,
             End::Pending => unreachable!(),
@@ -676,8 +676,12 @@ fn the_charts_summary_counts_what_the_rows_say() {
         let at = start + i * (7 * HOUR + 1_234) + 5;
         let outcome = match i % 5 {
             0 => Outcome::Error("IntentDeliveryFailed".into()),
-            1 => Outcome::Context(json!({"type": "fdc3.transactionResult", "status": "Created"})),
-            2 => Outcome::Context(json!({"type": "fdc3.transactionResult", "status": "Failed"})),
+            1 => Outcome::Context(JsonText::of(
+                &json!({"type": "fdc3.transactionResult", "status": "Created"}),
+            )),
+            2 => Outcome::Context(JsonText::of(
+                &json!({"type": "fdc3.transactionResult", "status": "Failed"}),
+            )),
             3 => Outcome::Error("UserCancelledResolution".into()),
             _ => Outcome::Void,
         };

@@ -44,7 +44,9 @@ fn done(key: &str, at: i64, outcome: Outcome) -> Vec<LedgerWrite> {
 }
 
 fn created() -> Outcome {
-    Outcome::Context(json!({"type": "fdc3.transactionResult", "status": "Created"}))
+    Outcome::Context(JsonText::of(
+        &json!({"type": "fdc3.transactionResult", "status": "Created"}),
+    ))
 }
 
 /// A ledger with two finished raises, one failed, one under way and one logged interaction.
@@ -250,7 +252,9 @@ fn unconfirmed_interactions_are_counted_and_listed_alone() {
     for w in done(
         "e",
         51,
-        Outcome::Context(json!({"type": "fdc3.transactionResult", "status": "Failed"})),
+        Outcome::Context(JsonText::of(
+            &json!({"type": "fdc3.transactionResult", "status": "Failed"}),
+        )),
     ) {
         ledger.write_blocking(w).expect("stage");
     }

@@ -94,7 +94,7 @@ fn full_lifecycle_records_every_stage_and_derived_fields() {
         LedgerWrite::Completed {
             raise_key: key.into(),
             at_ms: 1_030,
-            outcome: Outcome::Context(transaction_result()),
+            outcome: Outcome::Context(JsonText::of(&transaction_result())),
         },
     ];
     for w in writes {
@@ -608,7 +608,7 @@ fn search_finds_rows_whether_indexed_yet_or_not() {
                 .write_blocking(LedgerWrite::Completed {
                     raise_key: key(i),
                     at_ms: i as i64,
-                    outcome: Outcome::Context(result),
+                    outcome: Outcome::Context(JsonText::of(&result)),
                 })
                 .expect("complete");
         }
@@ -664,10 +664,10 @@ fn search_finds_rows_whether_indexed_yet_or_not() {
         .write_blocking(LedgerWrite::Completed {
             raise_key: stale.clone(),
             at_ms: 999,
-            outcome: Outcome::Context(json!({
+            outcome: Outcome::Context(JsonText::of(&json!({
                 "type": "fdc3.transactionResult", "status": "Created",
                 "context": {"type": "fdc3.interaction", "id": {"URI": "late001"}}
-            })),
+            }))),
         })
         .expect("late completion");
     assert_eq!(search(&ledger, "late001"), [stale]);

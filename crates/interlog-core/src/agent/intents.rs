@@ -934,7 +934,11 @@ impl Parts<'_> {
             }
         }
         let wire_result = match &outcome {
-            ResultOutcome::Context(c) => object([("context", c.clone())]),
+            // The handler's own value: the outcome holds it as text, for the ledger.
+            ResultOutcome::Context(_) => object([(
+                "context",
+                result.get("context").cloned().unwrap_or_default(),
+            )]),
             ResultOutcome::Channel(c) => object([("channel", c.clone())]),
             _ => json!({}),
         };
@@ -961,7 +965,7 @@ impl Parts<'_> {
     fn checked_result(&self, result: &Value, handler: &str) -> Result<ResultOutcome, Fdc3Error> {
         if let Some(context) = result.get("context").filter(|c| !c.is_null()) {
             validate_context(context).map_err(|_| Fdc3Error::MalformedContext)?;
-            return Ok(ResultOutcome::Context(context.clone()));
+            return Ok(ResultOutcome::Context(JsonText::of(context)));
         }
         let Some(channel) = result.get("channel").filter(|c| !c.is_null()) else {
             return Ok(ResultOutcome::Void);

@@ -49,7 +49,8 @@ impl Resolution {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ResultOutcome {
-    Context(Value),
+    /// The result context, serialized once as the result is recorded (see [`JsonText`]).
+    Context(JsonText),
     Channel(Value),
     Void,
     /// An FDC3 error string, or a description of why the raise ended without one.

@@ -131,7 +131,7 @@ fn single_candidate_is_delivered_and_its_context_result_returned() {
         [&LedgerEvent::Completed {
             key: key.clone(),
             at_ms: T0 + 61_000,
-            outcome: ResultOutcome::Context(transaction_result()),
+            outcome: ResultOutcome::Context(crate::JsonText::of(&transaction_result())),
         }]
     );
     // The result is in; the deadline and a second answer change nothing for the raiser.
