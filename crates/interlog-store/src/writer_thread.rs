@@ -2,11 +2,13 @@
 //!
 //! The **journal thread** blocks for one job, takes everything else already queued, and makes the
 //! lot durable in one commit of the journal file (`journal.rs`; group commit): that is what
-//! `committed()` reports, and all the agent waits for. It then hands the writes, in order, to the
-//! **applying thread**, the only one that writes the ledger's own file. That thread lets them wait
-//! and applies them (rows, seals, the search index; `writer.rs`) in large batches: once enough wait,
+//! `committed()` reports, and all the agent waits for. It holds the journaled writes and hands them,
+//! in order, to the **applying thread**, the only one that writes the ledger's own file, which
+//! applies them (rows, seals, the search index; `writer.rs`) in large batches: once enough wait,
 //! once the oldest has waited [`APPLY_AFTER`], or at once when someone needs them applied (a read of
-//! the ledger, through [`Job::Settle`]; a write whose caller waits for its own fate). Each batch
+//! the ledger, through [`Job::Settle`]; a write whose caller waits for its own fate). Holding them
+//! on the journal thread, not in the applying thread's queue, wakes that thread once per batch
+//! instead of once per commit. Each batch
 //! moves the journal's applied mark in its own transaction; the journal thread deletes the entries
 //! up to the mark as it next commits. A raise never waits behind applying: the two threads write
 //! different files.
@@ -36,8 +38,11 @@ pub(crate) enum Job {
 /// What the journal thread hands the applying thread, in order.
 #[allow(clippy::large_enum_variant)] // see `Job`
 enum ToApply {
-    /// Journaled (durable) and waiting to be applied.
-    Journaled(Pending),
+    /// Journaled (durable), in order, and due to be applied: the journal thread holds what it
+    /// journals until enough waits or the oldest has waited long enough (see
+    /// [`JournalThread::held`]), so the applying thread is woken once per batch, not once per
+    /// commit.
+    Journaled(Vec<Pending>),
     Settle(SyncSender<()>),
     /// Writes the journal could not take: applied durably at once, then `done` is answered (the
     /// journal thread publishes them as durable only after that).
@@ -170,6 +175,8 @@ pub(crate) fn start(
         hold: journal_hold,
         to_apply,
         stalled: false,
+        held: Vec::new(),
+        held_since: None,
     };
     std::thread::Builder::new()
         .name("ledger-journal".into())
@@ -187,6 +194,12 @@ struct JournalThread {
     /// Set once a write could be made durable neither in the journal nor in the ledger: nothing
     /// is published as durable after that.
     stalled: bool,
+    /// Journaled writes not yet handed to the applying thread, oldest first, and when the oldest
+    /// was journaled. Handed over once [`APPLY_AT`] wait, once the oldest has waited
+    /// [`APPLY_AFTER`], at once for a write whose caller waits for its own fate, and before a
+    /// settle, a direct write or the end.
+    held: Vec<Pending>,
+    held_since: Option<Instant>,
 }
 
 impl JournalThread {
@@ -194,7 +207,24 @@ impl JournalThread {
         let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
         // recv() fails only once all senders are dropped *and* the queue is empty, so leaving the
         // loop means everything submitted before close() has been journaled.
-        while let Ok(first) = queue.recv() {
+        loop {
+            let first = match self.held_since {
+                None => match queue.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                },
+                Some(since) => {
+                    let left = (since + APPLY_AFTER).saturating_duration_since(Instant::now());
+                    match queue.recv_timeout(left) {
+                        Ok(job) => job,
+                        Err(RecvTimeoutError::Timeout) => {
+                            self.hand_over_held();
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+            };
             batch.push(first);
             while batch.len() < MAX_BATCH {
                 match queue.try_recv() {
@@ -204,6 +234,7 @@ impl JournalThread {
             }
             self.make_durable(&mut batch);
         }
+        self.hand_over_held();
         let JournalThread {
             mut journal,
             through,
@@ -227,6 +258,19 @@ impl JournalThread {
         tracing::debug!("ledger writer stopped");
     }
 
+    /// What is held, as one item for the applying thread (`None` when nothing is).
+    fn take_held(&mut self) -> Option<ToApply> {
+        self.held_since = None;
+        (!self.held.is_empty()).then(|| ToApply::Journaled(std::mem::take(&mut self.held)))
+    }
+
+    /// Hands what is held to the applying thread.
+    fn hand_over_held(&mut self) {
+        if let Some(item) = self.take_held() {
+            let _ = self.to_apply.send(item);
+        }
+    }
+
     /// Holds `writes` new writes while the applying thread has [`Shared::backlog_limit`] or more
     /// journaled writes still to apply (reported as the ledger's health, as any hold is).
     fn wait_for_backlog(&mut self, writes: usize) {
@@ -235,6 +279,8 @@ impl JournalThread {
             if waiting < self.shared.backlog_limit {
                 return;
             }
+            // Only the applying thread can make room, and only with what it has been handed.
+            self.hand_over_held();
             if !self
                 .hold
                 .wait(&StoreError::ApplyBacklog { waiting }, writes)
@@ -277,8 +323,13 @@ impl JournalThread {
             loop {
                 let through = self.through.load(Ordering::Acquire);
                 match journal::append(&mut self.journal, &journaled, self.next_id, through) {
-                    Err(error)
-                        if error.is_environmental() && self.hold.wait(&error, journaled.len()) => {}
+                    Err(error) if error.is_environmental() => {
+                        // What is already journaled goes into the rows while the journal waits.
+                        self.hand_over_held();
+                        if !self.hold.wait(&error, journaled.len()) {
+                            break Err(error);
+                        }
+                    }
                     other => break other,
                 }
             }
@@ -297,7 +348,8 @@ impl JournalThread {
             }
         };
         let mut texts = texts.into_iter();
-        let mut handed = Vec::with_capacity(batch.len());
+        let mut handed = Vec::new();
+        let mut waited_for = false;
         for job in batch.drain(..) {
             match job {
                 Job::Write(mut pending) => {
@@ -305,13 +357,22 @@ impl JournalThread {
                     if journal_ok && !text.is_empty() {
                         pending.journal_id = Some(self.next_id);
                         self.next_id += 1;
-                        handed.push(ToApply::Journaled(pending));
+                        waited_for |= pending.ack.is_some();
+                        self.held_since.get_or_insert_with(Instant::now);
+                        self.held.push(pending);
                     } else {
                         direct.push(pending);
                     }
                 }
-                Job::Settle(ack) => handed.push(ToApply::Settle(ack)),
+                Job::Settle(ack) => {
+                    // After every write journaled before it.
+                    handed.extend(self.take_held());
+                    handed.push(ToApply::Settle(ack));
+                }
             }
+        }
+        if waited_for || !direct.is_empty() || self.held.len() >= APPLY_AT {
+            handed.extend(self.take_held());
         }
         if !direct.is_empty() {
             let (done_tx, done_rx) = mpsc::sync_channel(1);
@@ -376,7 +437,7 @@ impl Applier {
                     let mut item = Some(first);
                     while let Some(next) = item.take() {
                         match next {
-                            ToApply::Journaled(pending) => backlog.push(pending),
+                            ToApply::Journaled(writes) => backlog.push_due(writes),
                             ToApply::Settle(ack) => settles.push((backlog.received, ack)),
                             ToApply::Direct(writes, done) => {
                                 // Older writes first, so that the rows see them in order.
@@ -514,6 +575,18 @@ struct Backlog {
 }
 
 impl Backlog {
+    /// Writes the journal thread hands over once they are due: applied without waiting more.
+    fn push_due(&mut self, writes: Vec<Pending>) {
+        for pending in writes {
+            self.push(pending);
+        }
+        self.since = Some(
+            Instant::now()
+                .checked_sub(APPLY_AFTER)
+                .unwrap_or_else(Instant::now),
+        );
+    }
+
     fn push(&mut self, pending: Pending) {
         if self.writes.is_empty() {
             self.since = Some(Instant::now());

@@ -325,3 +325,29 @@ async fn while_the_ledger_file_stays_locked_new_writes_are_held_once_the_backlog
     assert_eq!(rows.len(), 5);
     ledger.close();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn journaled_writes_go_into_the_rows_on_their_own_in_one_batch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger.db");
+    let ledger = Ledger::open(&path).expect("open");
+    let before = ledger.apply_count();
+    let mut committed = ledger.committed();
+    // Three commits of the journal, none of them waited for by a read.
+    for i in 0..3 {
+        let seq = ledger.submit(raise(&format!("r{i}"), i));
+        within(3, "durable", committed.wait_for(|s| *s >= seq)).await;
+    }
+    // Nobody reads: the rows follow anyway, a moment later, in one transaction.
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while ledger.apply_count() == before && std::time::Instant::now() < end {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(ledger.apply_count(), before + 1, "applied once, all three");
+    let rows = HistoryReader::open(&path)
+        .expect("reader")
+        .list(&HistoryQuery::default())
+        .expect("list");
+    assert_eq!(rows.len(), 3);
+    ledger.close();
+}
