@@ -521,9 +521,13 @@ impl Applier {
 /// value). The applying thread's batches are off the hot path but long (a few hundred writes at
 /// once): at the same priority they preempt the connection and journal threads that a waiting
 /// raise needs, on a machine with few cores. Below them, they fill the gaps instead. Not being
-/// able to lower it (another OS) is logged and harmless.
+/// able to lower it (another OS) is logged and harmless; a thread already below that (the agent
+/// was started niced) stays where it is.
 fn lower_priority(niceness: i32) {
     let thread = rustix::thread::gettid();
+    if rustix::process::getpriority_process(Some(thread)).is_ok_and(|now| now >= niceness) {
+        return;
+    }
     if let Err(error) = rustix::process::setpriority_process(Some(thread), niceness) {
         tracing::debug!(%error, niceness, "the ledger's applying thread keeps its priority");
     }
