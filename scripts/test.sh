@@ -26,7 +26,7 @@ step "JavaScript suite: the official @finos/fdc3-agent-proxy against the headles
 (cd tests/js && INTERLOG_AGENT_CMD="$target_dir/debug/interlog --headless" npm test --silent)
 
 step "End to end: the real window under Xvfb, driven by tauri-driver"
-(cd tests/e2e && INTERLOG_BIN="$target_dir/debug/interlog" xvfb-run -a -s "-screen 0 1600x1000x24" npm test --silent)
+(cd tests/e2e && INTERLOG_BIN="$target_dir/debug/interlog" xvfb-run -a -s "-screen 0 1600x1000x24" node driver-retry.mjs npm test --silent)
 
 step "Package: the .deb builds, apt could install it, and the packaged binary logs an interaction"
 deb=$(scripts/package-deb.sh | tail -n 1)

@@ -62,6 +62,6 @@ grep -q '"resultStatus": *"Created"' <<<"$history" ||
 # windows under Xvfb: the launcher offers the sample apps, the settings window adds, checks and
 # removes a directory, a sample app opens (tests/e2e/test/first-run.test.mjs, on this binary).
 (cd "$repo/tests/e2e" && INTERLOG_BIN="$bin" xvfb-run -a -s "-screen 0 1600x1000x24" \
-  node --import ../js/lib/register.mjs --test --test-reporter=dot test/first-run.test.mjs) ||
+  node driver-retry.mjs node --import ../js/lib/register.mjs --test --test-reporter=dot test/first-run.test.mjs) ||
   fail "the packaged app's first run (launcher, sample apps, settings) failed"
 echo "deb-smoke: $(basename "$deb") ok ($(field Version), $(du -h "$deb" | cut -f1))"
